@@ -1,0 +1,288 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coldstart/coldstart/harness/cgroup"
+	"github.com/coldstart/coldstart/harness/engine"
+	"github.com/coldstart/coldstart/harness/result"
+	"github.com/coldstart/coldstart/harness/scenario"
+)
+
+// These tests run against the real engine, on an image they build from
+// testdata/app (FROM scratch, static binary) and remove afterwards.
+
+var (
+	live      *engine.Docker
+	liveHost  engine.Host
+	liveImage string
+	liveErr   error
+)
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		ctx := context.Background()
+		d, err := engine.Dial(ctx, 5*time.Second)
+		if err != nil {
+			liveErr = err
+			return m.Run()
+		}
+		defer d.Close()
+		live = d
+		liveHost, _ = d.Host(ctx)
+		liveImage = "coldstart-test/app:" + fmt.Sprint(os.Getpid())
+		if err := buildTestImage(ctx, d, liveImage); err != nil {
+			liveErr = err
+			return m.Run()
+		}
+		defer d.RemoveImage(context.Background(), liveImage)
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// buildTestImage compiles testdata/app statically into a temporary build
+// context, builds the image through the engine and removes the context.
+func buildTestImage(ctx context.Context, d *engine.Docker, tag string) error {
+	dir, err := os.MkdirTemp("", "coldstart-ctx-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "app"), "./testdata/app")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	df := "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		return err
+	}
+	return d.Build(ctx, engine.BuildSpec{Context: dir, Tag: tag,
+		Labels: map[string]string{engine.LabelHarness: "1", "io.coldstart.test": "1"}}, nil)
+}
+
+func needEngine(t *testing.T) {
+	t.Helper()
+	if liveErr != nil {
+		t.Fatalf("these tests need a Docker engine (run .ci/run, which starts one): %v", liveErr)
+	}
+}
+
+type memJournal struct{ recs []result.Record }
+
+func (j *memJournal) Append(r *result.Record) error { j.recs = append(j.recs, *r); return nil }
+
+// newRunner returns a runner with a private run id and socket base, and
+// registers a check that nothing of the run is left behind.
+func newRunner(t *testing.T) *Runner {
+	t.Helper()
+	needEngine(t)
+	base, err := os.MkdirTemp("/tmp", "cst-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, tag := NewRunID(time.Now())
+	owner := Owner()
+	if _, err := ClaimSocketDir(base, tag, owner); err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{
+		Engine: live, SocketBase: base, Run: run, Tag: tag,
+		Labels:  map[string]string{engine.LabelHarness: "1", engine.LabelRun: run, engine.LabelOwner: owner, "io.coldstart.test": "1"},
+		Journal: &memJournal{},
+	}
+	if cg, err := cgroup.New(); err == nil {
+		r.Cgroups = cg
+		r.CgroupPath = func(id string) string { return cgroup.PathFor(liveHost.CgroupDriver, "", id) }
+	}
+	t.Cleanup(func() {
+		cs, err := live.List(context.Background(), map[string]string{engine.LabelRun: run})
+		if err != nil {
+			t.Errorf("list: %v", err)
+		}
+		for _, c := range cs {
+			t.Errorf("container %s (%s) left behind", c.Name, c.State)
+			live.Remove(context.Background(), c.ID)
+		}
+		ents, _ := os.ReadDir(filepath.Join(base, tag))
+		for _, e := range ents {
+			if e.Name() != ownerFile {
+				t.Errorf("socket dir %s left behind", e.Name())
+			}
+		}
+		os.RemoveAll(base)
+	})
+	return r
+}
+
+func testScenario(name string, env ...string) *scenario.Scenario {
+	return &scenario.Scenario{
+		Name: name, Image: liveImage, Env: env, Socket: "/run/app/app.sock",
+		Health: scenario.Health{Method: "GET", Path: "/", Status: 200, Body: "ok", Timeout: 500 * time.Millisecond},
+		Limits: scenario.Limits{CPUs: 0.1, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20,
+			MemorySwap: 128 << 20, KernelMemory: 128 << 20},
+		Deadline: 3 * time.Second, Runs: 1,
+	}
+}
+
+func start(t *testing.T, r *Runner, sc *scenario.Scenario) *result.Record {
+	t.Helper()
+	rec := r.One(context.Background(), sc, scenario.Start{Kind: scenario.KindMeasure}, 0)
+	if rec == nil {
+		t.Fatal("no record")
+	}
+	t.Logf("%s: outcome=%s create=%.1f start_call=%.1f socket=%v ready=%v exit=%v attempts=%d remove=%.1f err=%q log=%q",
+		sc.Name, rec.Outcome, rec.CreateMS, rec.StartCallMS, deref(rec.SocketMS), deref(rec.ReadyMS), deref(rec.ExitMS),
+		rec.Attempts, rec.RemoveMS, rec.Error, rec.LogTail)
+	if rec.CreateMS <= 0 || rec.StartCallMS <= 0 || rec.RemoveMS <= 0 {
+		t.Errorf("phases not all timed: create %v start %v remove %v", rec.CreateMS, rec.StartCallMS, rec.RemoveMS)
+	}
+	if rec.Container == "" || rec.Time.IsZero() {
+		t.Errorf("record lacks container id or t0: %+v", rec)
+	}
+	return rec
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", *p)
+}
+
+func TestLiveHealthy(t *testing.T) {
+	r := newRunner(t)
+	rec := start(t, r, testScenario("healthy"))
+	if rec.Outcome != result.OK {
+		t.Fatalf("outcome %s (%s), want ok", rec.Outcome, rec.Error)
+	}
+	if rec.SocketMS == nil || rec.ReadyMS == nil || *rec.SocketMS > *rec.ReadyMS {
+		t.Errorf("phases out of order: socket %v ready %v", deref(rec.SocketMS), deref(rec.ReadyMS))
+	}
+	if *rec.ReadyMS >= rec.DeadlineMS {
+		t.Errorf("ready %.1f ms past the deadline but ok", *rec.ReadyMS)
+	}
+	if rec.Attempts < 1 {
+		t.Errorf("attempts %d", rec.Attempts)
+	}
+	if rec.StartedAt == nil {
+		t.Error("no StartedAt")
+	}
+	if rec.Cgroup == nil {
+		t.Fatal("no cgroup sample at readiness")
+	}
+	if rec.Cgroup.CPUUsageMS <= 0 || rec.Cgroup.MemoryPeak == 0 {
+		t.Errorf("cgroup sample empty: %+v", rec.Cgroup)
+	}
+	lim := map[string]result.Limit{}
+	for _, l := range rec.Limits {
+		lim[l.Name] = l
+		t.Logf("limit %-14s requested=%-28q observed=%-28q enforced=%-28q ok=%v", l.Name, l.Requested, l.Observed, l.Enforced, l.OK)
+	}
+	for _, n := range []string{"cpu", "memory", "memory_swap"} {
+		if !lim[n].OK {
+			t.Errorf("limit %s not enforced as requested: %+v", n, lim[n])
+		}
+	}
+	if k, ok := lim["kernel_memory"]; !ok || (k.OK && liveHost.CgroupVersion == "1" && !liveHost.KernelMemory) {
+		t.Errorf("kernel_memory row missing or claims enforcement: %+v", k)
+	}
+}
+
+func TestLiveFailsBeforeHealthy(t *testing.T) {
+	r := newRunner(t)
+	rec := start(t, r, testScenario("fail-first", "FAIL_FIRST=3"))
+	if rec.Outcome != result.OK {
+		t.Fatalf("outcome %s (%s), want ok", rec.Outcome, rec.Error)
+	}
+	if rec.Attempts < 4 {
+		t.Errorf("attempts %d, want >= 4 (three 500s before the 200)", rec.Attempts)
+	}
+	if *rec.SocketMS > *rec.ReadyMS {
+		t.Errorf("socket %.1f after ready %.1f", *rec.SocketMS, *rec.ReadyMS)
+	}
+}
+
+func TestLiveNoSocket(t *testing.T) {
+	r := newRunner(t)
+	sc := testScenario("nosocket", "MODE=nosocket")
+	sc.Deadline = 1500 * time.Millisecond
+	rec := start(t, r, sc)
+	if rec.Outcome != result.DeadlineExceeded {
+		t.Fatalf("outcome %s, want deadline_exceeded", rec.Outcome)
+	}
+	if rec.SocketMS != nil || rec.ReadyMS != nil {
+		t.Errorf("socket/ready recorded for an app that never bound")
+	}
+	if !strings.Contains(rec.Error, "socket never appeared") {
+		t.Errorf("error %q does not say the socket never appeared", rec.Error)
+	}
+}
+
+func TestLiveExit1(t *testing.T) {
+	r := newRunner(t)
+	rec := start(t, r, testScenario("exit1", "MODE=exit1"))
+	if rec.Outcome != result.ExitedBeforeReady {
+		t.Fatalf("outcome %s, want exited_before_ready", rec.Outcome)
+	}
+	if rec.ExitCode == nil || *rec.ExitCode != 1 {
+		t.Errorf("exit code %v, want 1", rec.ExitCode)
+	}
+	if !strings.Contains(rec.LogTail, "giving up on purpose") {
+		t.Errorf("log tail %q lacks the app's last words", rec.LogTail)
+	}
+	if rec.ExitMS == nil || *rec.ExitMS < 90 || *rec.ExitMS >= rec.DeadlineMS {
+		t.Errorf("exit at %v ms, want about 100 ms after t0 and well before the deadline", deref(rec.ExitMS))
+	}
+}
+
+func TestLiveOOM(t *testing.T) {
+	r := newRunner(t)
+	sc := testScenario("oom", "MODE=oom")
+	// More CPU so that touching 400 MiB gets to the limit well within the deadline.
+	sc.Limits.CPUQuota, sc.Limits.CPUs = 100000, 1
+	rec := start(t, r, sc)
+	if rec.Outcome != result.OOMKilled {
+		t.Fatalf("outcome %s (%s), want oom_killed", rec.Outcome, rec.Error)
+	}
+	if !rec.OOMKilled || rec.ExitCode == nil || *rec.ExitCode != 137 {
+		t.Errorf("oom flag %v exit %v, want true and 137", rec.OOMKilled, rec.ExitCode)
+	}
+}
+
+func TestLiveBindNoAnswer(t *testing.T) {
+	r := newRunner(t)
+	sc := testScenario("bindnoanswer", "MODE=bindnoanswer")
+	sc.Deadline = 1500 * time.Millisecond
+	rec := start(t, r, sc)
+	if rec.Outcome != result.DeadlineExceeded {
+		t.Fatalf("outcome %s, want deadline_exceeded", rec.Outcome)
+	}
+	if rec.SocketMS == nil {
+		t.Error("socket appeared but was not recorded")
+	}
+	if rec.Attempts < 2 {
+		t.Errorf("attempts %d: a per-attempt timeout must let several attempts fit in the deadline", rec.Attempts)
+	}
+	if rec.Cgroup == nil {
+		t.Error("a running miss should still be sampled")
+	}
+}
+
+func TestLiveStartFailed(t *testing.T) {
+	r := newRunner(t)
+	sc := testScenario("badentry")
+	sc.Entrypoint = []string{"/does-not-exist"}
+	rec := start(t, r, sc)
+	if rec.Outcome != result.StartFailed {
+		t.Fatalf("outcome %s (%s), want start_failed", rec.Outcome, rec.Error)
+	}
+}

@@ -1,0 +1,68 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+
+	"github.com/coldstart/coldstart/harness/engine"
+	"github.com/coldstart/coldstart/harness/scenario"
+)
+
+// Builder is the subset of the Docker driver that preparation uses.
+type Builder interface {
+	ImageExists(ctx context.Context, ref string) (bool, error)
+	Build(ctx context.Context, spec engine.BuildSpec, log io.Writer) error
+}
+
+// PrepareError is a problem with the suite's images or setup: bad input.
+type PrepareError struct{ Err error }
+
+func (e *PrepareError) Error() string { return e.Err.Error() }
+func (e *PrepareError) Unwrap() error { return e.Err }
+
+// Prepare runs each scenario's setup commands (once per distinct command, in
+// the suite's directory), builds the images that have a build section, and
+// checks that every image exists locally. Nothing is pulled.
+func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[string]string, log io.Writer) error {
+	ran := map[string]bool{}
+	built := map[string]bool{}
+	for i := range s.Scenarios {
+		sc := &s.Scenarios[i]
+		for _, c := range sc.Setup {
+			if ran[c] {
+				continue
+			}
+			ran[c] = true
+			fmt.Fprintf(log, "setup %s: %s\n", sc.Name, c)
+			cmd := exec.CommandContext(ctx, "sh", "-c", c)
+			cmd.Dir = s.Dir
+			cmd.Stdout, cmd.Stderr = log, log
+			if err := cmd.Run(); err != nil {
+				return &PrepareError{fmt.Errorf("%s:%d: scenarios.%s.setup: %q: %v", s.File, sc.Line, sc.Name, c, err)}
+			}
+		}
+		if sc.Build != nil && !built[sc.Image] {
+			built[sc.Image] = true
+			l := map[string]string{engine.LabelScenario: sc.Name}
+			for k, v := range labels {
+				l[k] = v
+			}
+			fmt.Fprintf(log, "build %s -> %s\n", sc.Build.Context, sc.Image)
+			err := b.Build(ctx, engine.BuildSpec{Context: sc.Build.Context, Dockerfile: sc.Build.Dockerfile,
+				Tag: sc.Image, Args: sc.Build.Args, Labels: l}, io.Discard)
+			if err != nil {
+				return &PrepareError{fmt.Errorf("%s:%d: scenarios.%s.build: %w", s.File, sc.Line, sc.Name, err)}
+			}
+		}
+		ok, err := b.ImageExists(ctx, sc.Image)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &PrepareError{fmt.Errorf("%s:%d: scenarios.%s.image: image %q is not on this engine, and coldstart never pulls: build it or add a build section", s.File, sc.Line, sc.Name, sc.Image)}
+		}
+	}
+	return nil
+}

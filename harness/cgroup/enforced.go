@@ -1,0 +1,166 @@
+package cgroup
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/containerd/cgroups/v3/cgroup1"
+)
+
+// Unlimited is the value of an Enforced field when the cgroup holds no limit.
+const Unlimited = -1
+
+// v1Unlimited: v1 reports "no limit" as a huge page-rounded number
+// (9223372036854771712 for memory); anything this large is no limit in practice.
+const v1Unlimited = 1 << 62
+
+// Enforced is what the cgroup holds, read back from its limit files. Every
+// field is Unlimited (-1) when there is no limit, including when the kernel
+// has no such file (memsw without swap accounting, kmem on v2).
+type Enforced struct {
+	CPUQuota     int64 // microseconds per period
+	CPUPeriod    int64 // microseconds
+	Memory       int64 // bytes
+	MemorySwap   int64 // bytes, memory+swap
+	KernelMemory int64 // bytes
+	Pids         int64
+}
+
+// Enforced reads the limits the kernel holds for the group. They are read
+// directly from the files: the library's Stat exposes neither the CFS quota
+// nor v2's cpu.max.
+func (g *Group) Enforced() (Enforced, error) {
+	var (
+		e   Enforced
+		err error
+	)
+	if g.version == 2 {
+		e, err = g.enforcedV2()
+	} else {
+		e, err = g.enforcedV1()
+	}
+	if err != nil {
+		return Enforced{}, g.statErr(err)
+	}
+	// A missing file reads as "no limit", so a vanished group would look
+	// unlimited: only trust the values if it still exists.
+	if !g.alive() {
+		return Enforced{}, fmt.Errorf("cgroup %s: %w", g.path, ErrGone)
+	}
+	return e, nil
+}
+
+func (g *Group) enforcedV1() (Enforced, error) {
+	var e Enforced
+	cpu, mem := g.dir(cgroup1.Cpu), g.dir(cgroup1.Memory)
+	for _, f := range []struct {
+		dir, file string
+		dst       *int64
+	}{
+		{cpu, "cpu.cfs_quota_us", &e.CPUQuota},
+		{cpu, "cpu.cfs_period_us", &e.CPUPeriod},
+		{mem, "memory.limit_in_bytes", &e.Memory},
+		{mem, "memory.memsw.limit_in_bytes", &e.MemorySwap},
+		{mem, "memory.kmem.limit_in_bytes", &e.KernelMemory},
+		{g.dir(cgroup1.Pids), "pids.max", &e.Pids},
+	} {
+		v, err := readLimit(f.dir, f.file)
+		if err != nil {
+			return Enforced{}, err
+		}
+		*f.dst = v
+	}
+	return e, nil
+}
+
+func (g *Group) enforcedV2() (Enforced, error) {
+	d := g.dir("")
+	e := Enforced{KernelMemory: Unlimited} // v2 has no kernel-memory limit at all
+	var err error
+	if e.CPUQuota, e.CPUPeriod, err = readCPUMax(d); err != nil {
+		return Enforced{}, err
+	}
+	if e.Memory, err = readLimit(d, "memory.max"); err != nil {
+		return Enforced{}, err
+	}
+	swap, err := readLimit(d, "memory.swap.max")
+	if err != nil {
+		return Enforced{}, err
+	}
+	// Docker's MemorySwap is memory+swap; v2 limits swap alone.
+	e.MemorySwap = Unlimited
+	if e.Memory != Unlimited && swap != Unlimited {
+		e.MemorySwap = e.Memory + swap
+	}
+	if e.Pids, err = readLimit(d, "pids.max"); err != nil {
+		return Enforced{}, err
+	}
+	return e, nil
+}
+
+// readLimit reads one limit file; a missing controller or file is no limit.
+func readLimit(dir, file string) (int64, error) {
+	if dir == "" {
+		return Unlimited, nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Unlimited, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	v, err := parseLimit(string(b))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", filepath.Join(dir, file), err)
+	}
+	return v, nil
+}
+
+// readCPUMax reads v2's "quota period" pair, e.g. "max 100000".
+func readCPUMax(dir string) (quota, period int64, err error) {
+	p := filepath.Join(dir, "cpu.max")
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Unlimited, Unlimited, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0, fmt.Errorf("%s: want \"quota period\", got %q", p, strings.TrimSpace(string(b)))
+	}
+	if quota, err = parseLimit(f[0]); err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", p, err)
+	}
+	if period, err = parseLimit(f[1]); err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", p, err)
+	}
+	return quota, period, nil
+}
+
+// parseLimit maps every spelling of "no limit" (v2 "max", v1 -1 or a value
+// near 2^63) to Unlimited.
+func parseLimit(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "max" {
+		return Unlimited, nil
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(s, "-") {
+			return Unlimited, nil
+		}
+		return 0, err
+	}
+	if v < 0 || v >= v1Unlimited {
+		return Unlimited, nil
+	}
+	return v, nil
+}

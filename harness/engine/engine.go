@@ -1,0 +1,461 @@
+// Package engine is the Docker driver: it builds images locally, creates
+// containers with limits and labels, starts, inspects, reads logs and removes
+// them, and finds the harness's own leftovers by label. It hides the SDK
+// behind the few calls the harness makes.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+// Labels every object of the harness carries.
+const (
+	LabelHarness  = "io.coldstart.harness" // "1" on everything the harness makes
+	LabelRun      = "io.coldstart.run"
+	LabelOwner    = "io.coldstart.owner" // "<pid>:<process start ticks>" of the harness process
+	LabelScenario = "io.coldstart.scenario"
+	LabelSeq      = "io.coldstart.seq"
+)
+
+// ErrUnreachable marks errors where the engine did not answer at all.
+var ErrUnreachable = errors.New("engine unreachable")
+
+// Docker is a connection to one Docker engine.
+type Docker struct {
+	c *client.Client
+}
+
+// Dial connects to the engine named by the environment (DOCKER_HOST...) and
+// checks that it answers within timeout. API version negotiation is on: this
+// client speaks a newer API than the Debian engine (1.41).
+func Dial(ctx context.Context, timeout time.Duration) (*Docker, error) {
+	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if _, err := c.Ping(pctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, c.DaemonHost(), err)
+	}
+	c.NegotiateAPIVersion(pctx)
+	return &Docker{c: c}, nil
+}
+
+// Close releases the client's connections.
+func (d *Docker) Close() error { return d.c.Close() }
+
+// Host describes the engine and the machine under it, for the run manifest.
+type Host struct {
+	EngineVersion string   `json:"engine_version"`
+	APIVersion    string   `json:"api_version"`
+	ClientAPI     string   `json:"client_api_version"`
+	Runtime       string   `json:"runtime"`
+	CgroupVersion string   `json:"cgroup_version"`
+	CgroupDriver  string   `json:"cgroup_driver"`
+	Kernel        string   `json:"kernel"`
+	OS            string   `json:"os"`
+	CPUs          int      `json:"cpus"`
+	MemoryBytes   int64    `json:"memory_bytes"`
+	StorageDriver string   `json:"storage_driver"`
+	SwapLimit     bool     `json:"swap_limit"`
+	KernelMemory  bool     `json:"kernel_memory"`
+	Warnings      []string `json:"warnings,omitempty"`
+}
+
+// Host reads the engine's version and system information.
+func (d *Docker) Host(ctx context.Context) (Host, error) {
+	v, err := d.c.ServerVersion(ctx)
+	if err != nil {
+		return Host{}, classify("version", err)
+	}
+	info, err := d.c.Info(ctx)
+	if err != nil {
+		return Host{}, classify("info", err)
+	}
+	return Host{
+		EngineVersion: v.Version,
+		APIVersion:    v.APIVersion,
+		ClientAPI:     d.c.ClientVersion(),
+		Runtime:       info.DefaultRuntime,
+		CgroupVersion: info.CgroupVersion,
+		CgroupDriver:  info.CgroupDriver,
+		Kernel:        info.KernelVersion,
+		OS:            info.OperatingSystem,
+		CPUs:          info.NCPU,
+		MemoryBytes:   info.MemTotal,
+		StorageDriver: info.Driver,
+		SwapLimit:     info.SwapLimit,
+		KernelMemory:  info.KernelMemory,
+		Warnings:      info.Warnings,
+	}, nil
+}
+
+// ImageExists reports whether ref names a local image.
+func (d *Docker) ImageExists(ctx context.Context, ref string) (bool, error) {
+	_, err := d.c.ImageInspect(ctx, ref)
+	if err == nil {
+		return true, nil
+	}
+	if client.IsErrNotFound(err) {
+		return false, nil
+	}
+	return false, classify("inspect image "+ref, err)
+}
+
+// RemoveImage removes a local image (only call it on the harness's own images).
+func (d *Docker) RemoveImage(ctx context.Context, ref string) error {
+	_, err := d.c.ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true})
+	if err != nil && !client.IsErrNotFound(err) {
+		return classify("remove image "+ref, err)
+	}
+	return nil
+}
+
+// BuildSpec is a local image build through the engine API (legacy builder: this
+// engine has no buildx and never pulls: FROM must name a local image or scratch).
+type BuildSpec struct {
+	Context    string // directory
+	Dockerfile string // relative to Context
+	Tag        string
+	Args       map[string]string
+	Labels     map[string]string
+}
+
+// Build builds an image from a directory, streaming the context as a tar (no
+// temporary file). The builder's output goes to log; a build error is returned
+// with the builder's last lines.
+func (d *Docker) Build(ctx context.Context, spec BuildSpec, log io.Writer) error {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(tarDir(spec.Context, pw)) }()
+	defer pr.Close()
+	args := map[string]*string{}
+	for k, v := range spec.Args {
+		args[k] = &v
+	}
+	df := spec.Dockerfile
+	if df == "" {
+		df = "Dockerfile"
+	}
+	resp, err := d.c.ImageBuild(ctx, pr, build.ImageBuildOptions{
+		Tags:        []string{spec.Tag},
+		Dockerfile:  df,
+		BuildArgs:   args,
+		Labels:      spec.Labels,
+		Remove:      true,
+		ForceRemove: true,
+		Version:     build.BuilderV1,
+	})
+	if err != nil {
+		return classify("build "+spec.Tag, err)
+	}
+	defer resp.Body.Close()
+	return readBuildStream(resp.Body, log, spec.Tag)
+}
+
+// ContainerSpec is everything needed to create one measured container.
+type ContainerSpec struct {
+	Name       string
+	Image      string
+	Entrypoint []string
+	Cmd        []string
+	Env        []string
+	User       string
+	Labels     map[string]string
+	Binds      []string // host:container[:opts]
+	// Resources, as the engine takes them.
+	CPUQuota, CPUPeriod int64
+	CPUSet              string
+	Memory, MemorySwap  int64
+	KernelMemory        int64
+	Pids                int64
+}
+
+// Create creates a container (not started). NetworkMode none: socket-only apps
+// need no network, and it makes start and forced removal faster.
+func (d *Docker) Create(ctx context.Context, s ContainerSpec) (string, error) {
+	cfg := &container.Config{
+		Image:      s.Image,
+		Env:        s.Env,
+		User:       s.User,
+		Labels:     s.Labels,
+		Entrypoint: s.Entrypoint,
+		Cmd:        s.Cmd,
+	}
+	var pids *int64
+	if s.Pids > 0 {
+		p := s.Pids
+		pids = &p
+	}
+	hc := &container.HostConfig{
+		NetworkMode: "none",
+		Binds:       s.Binds,
+		Resources: container.Resources{
+			CPUQuota:     s.CPUQuota,
+			CPUPeriod:    s.CPUPeriod,
+			CpusetCpus:   s.CPUSet,
+			Memory:       s.Memory,
+			MemorySwap:   s.MemorySwap,
+			KernelMemory: s.KernelMemory,
+			PidsLimit:    pids,
+		},
+	}
+	r, err := d.c.ContainerCreate(ctx, cfg, hc, nil, nil, s.Name)
+	if err != nil {
+		return "", classify("create", err)
+	}
+	return r.ID, nil
+}
+
+// Exit is how a container ended.
+type Exit struct {
+	Code int64
+	Err  error
+}
+
+// WaitExit registers, before the start, a wait for the container's next exit;
+// the engine acknowledges it before this returns, so a container that exits
+// immediately after start is still seen. The channel gets one value and is
+// then closed; cancel ctx to stop waiting.
+func (d *Docker) WaitExit(ctx context.Context, id string) <-chan Exit {
+	out := make(chan Exit, 1)
+	resC, errC := d.c.ContainerWait(ctx, id, container.WaitConditionNextExit)
+	go func() {
+		defer close(out)
+		select {
+		case r := <-resC:
+			e := Exit{Code: r.StatusCode}
+			if r.Error != nil {
+				e.Err = errors.New(r.Error.Message)
+			}
+			out <- e
+		case err := <-errC:
+			out <- Exit{Code: -1, Err: classify("wait", err)}
+		}
+	}()
+	return out
+}
+
+// Start starts a created container.
+func (d *Docker) Start(ctx context.Context, id string) error {
+	if err := d.c.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return classify("start", err)
+	}
+	return nil
+}
+
+// State is what inspect tells about a container.
+type State struct {
+	Running   bool
+	Pid       int
+	ExitCode  int
+	OOMKilled bool
+	Status    string
+	Error     string
+	StartedAt time.Time
+	// Limits as the engine recorded them (the request, not proof of enforcement).
+	CPUQuota, CPUPeriod, NanoCPUs    int64
+	Memory, MemorySwap, KernelMemory int64
+	Pids                             int64
+	CgroupParent                     string
+}
+
+// Inspect reads a container's state and recorded limits.
+func (d *Docker) Inspect(ctx context.Context, id string) (State, error) {
+	r, err := d.c.ContainerInspect(ctx, id)
+	if err != nil {
+		return State{}, classify("inspect", err)
+	}
+	var s State
+	if r.State != nil {
+		s.Running = r.State.Running
+		s.Pid = r.State.Pid
+		s.ExitCode = r.State.ExitCode
+		s.OOMKilled = r.State.OOMKilled
+		s.Status = r.State.Status
+		s.Error = r.State.Error
+		if t, err := time.Parse(time.RFC3339Nano, r.State.StartedAt); err == nil && !t.IsZero() && t.Year() > 1 {
+			s.StartedAt = t
+		}
+	}
+	if hc := r.HostConfig; hc != nil {
+		s.CPUQuota, s.CPUPeriod, s.NanoCPUs = hc.CPUQuota, hc.CPUPeriod, hc.NanoCPUs
+		s.Memory, s.MemorySwap, s.KernelMemory = hc.Memory, hc.MemorySwap, hc.KernelMemory
+		if hc.PidsLimit != nil {
+			s.Pids = *hc.PidsLimit
+		}
+		s.CgroupParent = hc.CgroupParent
+	}
+	return s, nil
+}
+
+// Logs returns the last lines of a container's stdout and stderr, interleaved.
+func (d *Docker) Logs(ctx context.Context, id string, tail int) (string, error) {
+	rc, err := d.c.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(tail)})
+	if err != nil {
+		return "", classify("logs", err)
+	}
+	defer rc.Close()
+	var b strings.Builder
+	if _, err := stdcopy.StdCopy(&b, &b, io.LimitReader(rc, 1<<20)); err != nil {
+		return b.String(), classify("logs", err)
+	}
+	return b.String(), nil
+}
+
+// Stderr returns a container's whole stderr (bounded to max bytes).
+func (d *Docker) Stderr(ctx context.Context, id string, max int64) (string, error) {
+	rc, err := d.c.ContainerLogs(ctx, id, container.LogsOptions{ShowStderr: true})
+	if err != nil {
+		return "", classify("logs", err)
+	}
+	defer rc.Close()
+	var b strings.Builder
+	if _, err := stdcopy.StdCopy(io.Discard, &b, io.LimitReader(rc, max)); err != nil {
+		return b.String(), classify("logs", err)
+	}
+	return b.String(), nil
+}
+
+// Remove force-removes a container (kills it if running). A container that is
+// already gone is not an error.
+func (d *Docker) Remove(ctx context.Context, id string) error {
+	err := d.c.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && !client.IsErrNotFound(err) && !strings.Contains(err.Error(), "is already in progress") {
+		return classify("remove", err)
+	}
+	return nil
+}
+
+// Container is one listed container.
+type Container struct {
+	ID     string
+	Name   string
+	State  string
+	Labels map[string]string
+}
+
+// List lists all containers (running or not) carrying every given label
+// (value "" matches any value).
+func (d *Docker) List(ctx context.Context, labels map[string]string) ([]Container, error) {
+	f := filters.NewArgs()
+	for k, v := range labels {
+		if v == "" {
+			f.Add("label", k)
+		} else {
+			f.Add("label", k+"="+v)
+		}
+	}
+	cs, err := d.c.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, classify("list", err)
+	}
+	out := make([]Container, 0, len(cs))
+	for _, c := range cs {
+		name := ""
+		if len(c.Names) > 0 {
+			name = strings.TrimPrefix(c.Names[0], "/")
+		}
+		out = append(out, Container{ID: c.ID, Name: name, State: c.State, Labels: c.Labels})
+	}
+	return out, nil
+}
+
+// Images lists local images carrying every given label.
+func (d *Docker) Images(ctx context.Context, labels map[string]string) ([]string, error) {
+	f := filters.NewArgs()
+	for k, v := range labels {
+		if v == "" {
+			f.Add("label", k)
+		} else {
+			f.Add("label", k+"="+v)
+		}
+	}
+	is, err := d.c.ImageList(ctx, image.ListOptions{Filters: f})
+	if err != nil {
+		return nil, classify("list images", err)
+	}
+	var out []string
+	for _, i := range is {
+		out = append(out, i.ID)
+	}
+	return out, nil
+}
+
+// classify adds context and marks connection failures with ErrUnreachable so
+// that callers can tell "the engine is gone" from "the engine said no".
+func classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if client.IsErrConnectionFailed(err) || isConnErr(err) {
+		return fmt.Errorf("%s: %w: %v", op, ErrUnreachable, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func isConnErr(err error) bool {
+	// An answer from the daemon (any HTTP status) means it is reachable.
+	if strings.Contains(err.Error(), "Error response from daemon") {
+		return false
+	}
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}
+
+// readBuildStream decodes the builder's JSON message stream.
+func readBuildStream(r io.Reader, log io.Writer, tag string) error {
+	dec := json.NewDecoder(r)
+	var tail []string
+	for {
+		var m buildMessage
+		if err := dec.Decode(&m); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return fmt.Errorf("build %s: read output: %w", tag, err)
+		}
+		if m.Stream != "" {
+			if log != nil {
+				io.WriteString(log, m.Stream)
+			}
+			for _, l := range strings.Split(strings.TrimRight(m.Stream, "\n"), "\n") {
+				tail = append(tail, l)
+				if len(tail) > 10 {
+					tail = tail[1:]
+				}
+			}
+		}
+		if m.Error != "" {
+			msg := m.Error
+			if len(tail) > 0 {
+				msg += "\n  " + strings.Join(tail, "\n  ")
+			}
+			return fmt.Errorf("build %s: %s", tag, msg)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+// Package journal keeps the per-start records: an append-only JSONL file with
+// one write and one fsync per start, so a crash loses at most the start in
+// flight; plus atomic writes for the files derived from it.
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/coldstart/coldstart/harness/result"
+)
+
+// File names inside a run directory.
+const (
+	RunsFile     = "runs.jsonl"
+	ManifestFile = "manifest.json"
+	SummaryFile  = "summary.json"
+)
+
+// Writer appends records to a journal.
+type Writer struct {
+	f *os.File
+}
+
+// Create opens (creating if needed) the journal at path for appending.
+func Create(path string) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	return &Writer{f: f}, nil
+}
+
+// Append writes one record as one line with a single write, then fsyncs:
+// when Append returns nil the record survives a crash.
+func (w *Writer) Append(r *result.Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("journal: encode: %w", err)
+	}
+	b = append(b, '\n')
+	if _, err := w.f.Write(b); err != nil {
+		return fmt.Errorf("journal: write: %w", err)
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("journal: fsync: %w", err)
+	}
+	return nil
+}
+
+// Close closes the journal.
+func (w *Writer) Close() error { return w.f.Close() }
+
+// Read reads every record of a journal. A torn last line (a crash mid-write)
+// is dropped and reported in warnings; a bad line anywhere else is an error.
+func Read(path string) ([]result.Record, []string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	return Decode(f, path)
+}
+
+// Decode reads records from r; name is used in messages.
+func Decode(r io.Reader, name string) ([]result.Record, []string, error) {
+	br := bufio.NewReader(r)
+	var recs []result.Record
+	var warnings []string
+	var badLine int
+	var badErr error
+	for line := 1; ; line++ {
+		b, err := br.ReadBytes('\n')
+		if len(b) == 0 && err == io.EOF {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return recs, warnings, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		complete := err == nil
+		if badErr != nil {
+			// The damaged line was not the last one: damage in the middle.
+			return recs, warnings, fmt.Errorf("%s:%d: damaged record: %v", name, badLine, badErr)
+		}
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			if !complete {
+				break
+			}
+			continue
+		}
+		var rec result.Record
+		if derr := json.Unmarshal(b, &rec); derr != nil {
+			badLine, badErr = line, derr
+			if !complete {
+				break
+			}
+			continue
+		}
+		if !complete {
+			// A parseable line without its newline: the write was torn after
+			// the JSON ended; keep it, it is whole.
+			recs = append(recs, rec)
+			break
+		}
+		recs = append(recs, rec)
+	}
+	if badErr != nil {
+		warnings = append(warnings, fmt.Sprintf("%s:%d: torn last record dropped (%v)", name, badLine, badErr))
+	}
+	return recs, warnings, nil
+}
+
+// WriteFileAtomic writes data to path so that readers see the old file or the
+// new one, never a part: temp file in the same directory, fsync, rename, fsync
+// the directory.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// WriteJSONAtomic writes v as indented JSON, atomically.
+func WriteJSONAtomic(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}

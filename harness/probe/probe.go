@@ -1,0 +1,181 @@
+// Package probe detects readiness of an app on a Unix socket: an inotify
+// watch on the socket's host directory, armed before the container starts,
+// then connect + HTTP request retries until the expected answer or the
+// deadline. It knows nothing of Docker.
+package probe
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Request is the health request and what counts as healthy.
+type Request struct {
+	Method  string
+	Path    string
+	Status  int
+	Body    string        // substring the body must contain; "" = any
+	Timeout time.Duration // per attempt; above the 100 ms CFS period or a throttled app looks dead
+}
+
+// Result is what one wait saw. Times are on the monotonic clock.
+type Result struct {
+	SocketAt   time.Time // zero if the socket never appeared
+	ReadyAt    time.Time // zero if never healthy
+	Attempts   int       // HTTP attempts (connects included)
+	LastStatus int       // last HTTP status received
+	LastErr    error     // last attempt's error, for misses
+	Body       string    // body of the healthy answer (bounded), for apps that report timestamps
+}
+
+// Ended says why Wait returned without a healthy answer.
+var (
+	ErrDeadline = errors.New("deadline exceeded")
+	ErrExited   = errors.New("exited before ready")
+)
+
+// Watch is an armed readiness watch on one socket.
+type Watch struct {
+	path string
+	w    *fsnotify.Watcher
+}
+
+// Arm starts watching dir for the socket file name. Call it before the
+// container starts: a fast app can be listening before the start call returns.
+func Arm(dir, name string) (*Watch, error) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("inotify: %w", err)
+	}
+	if err := w.Add(dir); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("watch %s: %w", dir, err)
+	}
+	return &Watch{path: filepath.Join(dir, name), w: w}, nil
+}
+
+// Close releases the watch.
+func (w *Watch) Close() error { return w.w.Close() }
+
+// Wait blocks until the app answers healthy, the deadline passes, or exited
+// is closed / receives (the container ended). retry is the pause between
+// attempts after a refused connect or an unhealthy answer.
+func (w *Watch) Wait(ctx context.Context, deadline time.Time, exited <-chan struct{}, req Request) (Result, error) {
+	var r Result
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	// Phase 1: the socket file appears (create event fires at bind()).
+	if _, err := os.Lstat(w.path); err == nil {
+		r.SocketAt = time.Now()
+	}
+	for r.SocketAt.IsZero() {
+		select {
+		case ev, ok := <-w.w.Events:
+			if !ok {
+				return r, errors.New("watch closed")
+			}
+			if ev.Name == w.path && ev.Op&(fsnotify.Create) != 0 {
+				r.SocketAt = time.Now()
+			}
+		case err := <-w.w.Errors:
+			// An overflow loses events: fall back to a stat.
+			if _, serr := os.Lstat(w.path); serr == nil {
+				r.SocketAt = time.Now()
+			} else if err != nil {
+				r.LastErr = err
+			}
+		case <-exited:
+			return r, ErrExited
+		case <-dctx.Done():
+			return r, endErr(ctx)
+		}
+	}
+
+	// Phase 2: connect + request until healthy. Between bind() and listen()
+	// connects are refused, so retry with a short pause.
+	tr := &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", w.path)
+		},
+	}
+	defer tr.CloseIdleConnections()
+	pause := time.Millisecond
+	for {
+		select {
+		case <-exited:
+			return r, ErrExited
+		default:
+		}
+		if dctx.Err() != nil {
+			return r, endErr(ctx)
+		}
+		r.Attempts++
+		status, body, err := attempt(dctx, tr, req)
+		if err == nil {
+			r.LastStatus = status
+			if status == req.Status && (req.Body == "" || strings.Contains(body, req.Body)) {
+				r.ReadyAt = time.Now()
+				r.Body = body
+				r.LastErr = nil
+				return r, nil
+			}
+			r.LastErr = fmt.Errorf("answered %d", status)
+			if req.Body != "" && status == req.Status {
+				r.LastErr = fmt.Errorf("answered %d without %q in the body", status, req.Body)
+			}
+		} else {
+			r.LastErr = err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-exited:
+			t.Stop()
+			return r, ErrExited
+		case <-dctx.Done():
+			t.Stop()
+			return r, endErr(ctx)
+		}
+	}
+}
+
+func endErr(parent context.Context) error {
+	if parent.Err() != nil {
+		return parent.Err()
+	}
+	return ErrDeadline
+}
+
+// attempt performs one request on a fresh connection.
+func attempt(ctx context.Context, tr *http.Transport, req Request) (int, string, error) {
+	actx, cancel := context.WithTimeout(ctx, req.Timeout)
+	defer cancel()
+	hr, err := http.NewRequestWithContext(actx, req.Method, "http://app"+req.Path, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := tr.RoundTrip(hr)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(resp.Body), 64<<10))
+	if err != nil {
+		return resp.StatusCode, "", err
+	}
+	return resp.StatusCode, string(b), nil
+}

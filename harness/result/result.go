@@ -1,0 +1,107 @@
+// Package result holds the per-start record: the interchange format between
+// the bench (which measures), the journal (which keeps) and the summaries and
+// reports (which render). Measure once, render many times.
+package result
+
+import "time"
+
+// Outcome of one start.
+type Outcome string
+
+// Outcomes. Every start ends in exactly one of them and every one is journaled.
+const (
+	OK                Outcome = "ok"
+	DeadlineExceeded  Outcome = "deadline_exceeded"
+	ExitedBeforeReady Outcome = "exited_before_ready"
+	OOMKilled         Outcome = "oom_killed"
+	StartFailed       Outcome = "start_failed"
+	EngineError       Outcome = "engine_error"
+)
+
+// Outcomes lists every outcome in report order.
+var Outcomes = []Outcome{OK, DeadlineExceeded, ExitedBeforeReady, OOMKilled, StartFailed, EngineError}
+
+// Version of the record schema.
+const Version = 1
+
+// Record is one line of runs.jsonl: one cold start, whatever its outcome.
+// Durations are float milliseconds measured on the harness's monotonic clock
+// from t0 (the instant before the start call); nil means "did not happen".
+type Record struct {
+	V         int       `json:"v"`
+	Run       string    `json:"run"`
+	Scenario  string    `json:"scenario"`
+	Kind      string    `json:"kind"` // warmup | measure | diagnostic
+	Iteration int       `json:"iter"`
+	Seq       int       `json:"seq"`  // position in the run's plan
+	Time      time.Time `json:"time"` // wall clock at t0
+	Container string    `json:"container,omitempty"`
+	Image     string    `json:"image"`
+
+	Outcome Outcome `json:"outcome"`
+	Error   string  `json:"error,omitempty"`
+
+	CreateMS    float64  `json:"create_ms"`
+	StartCallMS float64  `json:"start_call_ms"`
+	SocketMS    *float64 `json:"socket_ms,omitempty"`
+	ReadyMS     *float64 `json:"ready_ms,omitempty"`
+	ExitMS      *float64 `json:"exit_ms,omitempty"` // t0 -> exit seen, for starts that ended early
+	RemoveMS    float64  `json:"remove_ms"`
+	Attempts    int      `json:"attempts"`
+	LastStatus  int      `json:"last_status,omitempty"` // last HTTP status seen
+	DeadlineMS  float64  `json:"deadline_ms"`
+
+	// StartedAt is the engine's State.StartedAt; its meaning depends on the
+	// engine version, so it is secondary data. StartedAtMS is it minus the wall t0.
+	StartedAt   *time.Time `json:"started_at,omitempty"`
+	StartedAtMS *float64   `json:"started_at_ms,omitempty"`
+	ExitCode    *int       `json:"exit_code,omitempty"`
+	OOMKilled   bool       `json:"oom_killed,omitempty"`
+	LogTail     string     `json:"log_tail,omitempty"`
+
+	Cgroup  *Sample  `json:"cgroup,omitempty"`  // at readiness (or at the end for a miss)
+	Limits  []Limit  `json:"limits,omitempty"`  // requested vs observed vs enforced
+	Imports *Imports `json:"imports,omitempty"` // diagnostic starts only
+}
+
+// Sample is what the container's cgroup held at one instant.
+type Sample struct {
+	CgroupVersion     int     `json:"cgroup_version"`
+	CPUUsageMS        float64 `json:"cpu_usage_ms"`
+	Periods           uint64  `json:"periods"`
+	ThrottledPeriods  uint64  `json:"throttled_periods"`
+	ThrottledMS       float64 `json:"throttled_ms"`
+	MemoryUsage       uint64  `json:"memory_usage"`
+	MemoryPeak        uint64  `json:"memory_peak"`
+	MemSwapPeak       uint64  `json:"memsw_peak,omitempty"`
+	KernelMemoryUsage uint64  `json:"kmem_usage,omitempty"`
+	OOMKills          uint64  `json:"oom_kills"`
+}
+
+// Limit compares one resource limit: what the suite asked for, what the
+// engine says it set (inspect), and what the cgroup actually holds.
+type Limit struct {
+	Name      string `json:"name"`      // cpu, memory, memory_swap, kernel_memory, pids
+	Requested string `json:"requested"` // human form, e.g. "0.1 (10000/100000)"
+	Observed  string `json:"observed"`  // from inspect
+	Enforced  string `json:"enforced"`  // read back from the cgroup; "not enforced" when the cgroup holds no limit
+	OK        bool   `json:"ok"`        // enforced matches requested
+}
+
+// Imports is the parsed PYTHONPROFILEIMPORTTIME output of a diagnostic start.
+type Imports struct {
+	TotalUS   int64    `json:"total_us"` // sum of self times
+	Modules   []Module `json:"modules"`  // top modules by cumulative time
+	Malformed int      `json:"malformed,omitempty"`
+}
+
+// Module is one line of the import profile.
+type Module struct {
+	Name         string `json:"name"`
+	SelfUS       int64  `json:"self_us"`
+	CumulativeUS int64  `json:"cumulative_us"`
+	Depth        int    `json:"depth"`
+}
+
+// F returns a pointer to v, for the optional fields.
+func F(v float64) *float64 { return &v }

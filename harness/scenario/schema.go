@@ -1,0 +1,655 @@
+package scenario
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The keys of each mapping, in the order the format documents them.
+var (
+	topKeys      = []string{"suite", "defaults", "scenarios"}
+	scenarioKeys = []string{"name", "setup", "build", "image", "entrypoint", "command", "env", "user",
+		"socket", "health", "limits", "deadline", "runs", "warmup", "import_time"}
+	defaultsKeys = scenarioKeys[4:] // all but name, setup, build, image: those are one scenario's own
+	buildKeys    = []string{"context", "dockerfile", "args"}
+	healthKeys   = []string{"method", "path", "status", "body", "timeout"}
+	limitsKeys   = []string{"cpus", "cpu_quota", "cpu_period", "memory", "memory_swap", "kernel_memory", "pids", "cpuset"}
+)
+
+// spec is a scenario or the defaults as written: only what the file sets.
+type spec struct {
+	node                *yaml.Node
+	given               map[string]bool // keys written, valid or not: only absent ones are "missing"
+	name, image, user   opt[string]
+	socket              opt[string]
+	build               opt[*Build]
+	setup               opt[[]string]
+	entrypoint, command opt[[]string]
+	env                 opt[[]envVar]
+	health              healthSpec
+	limits              limitsSpec
+	deadline            opt[time.Duration]
+	runs, warmup, diag  opt[int]
+}
+
+type envVar struct{ name, value string }
+
+type healthSpec struct {
+	method, path, body opt[string]
+	status             opt[int]
+	timeout            opt[time.Duration]
+}
+
+type limitsSpec struct {
+	cpuGiven     bool // any of cpus, cpu_quota, cpu_period: they override the defaults' as a group
+	cpus         opt[float64]
+	quota        opt[int64]
+	period       opt[int64]
+	memory, swap opt[int64]
+	kernel, pids opt[int64]
+	cpuset       opt[string]
+}
+
+func (p *parser) unknown(e entry, field string, known []string, moved map[string]string) {
+	f := join(field, e.key)
+	if to, ok := moved[e.key]; ok {
+		p.errorf(e.k, f, "unknown key; did you mean %s?", to)
+		return
+	}
+	if h := hint(e.key, known); h != "" {
+		p.errorf(e.k, f, "unknown key; did you mean %q?", h)
+		return
+	}
+	if h := hint(e.key, slices.Sorted(maps.Keys(moved))); h != "" {
+		p.errorf(e.k, f, "unknown key; did you mean %s?", moved[h])
+		return
+	}
+	p.errorf(e.k, f, "unknown key")
+}
+
+// Keys written one level off are a common slip: say where they belong.
+var (
+	topMoved      = prefixed("defaults.", defaultsKeys)
+	scenarioMoved = merged(prefixed("limits.", limitsKeys), prefixed("health.", healthKeys))
+)
+
+func prefixed(prefix string, keys []string) map[string]string {
+	m := map[string]string{}
+	for _, k := range keys {
+		m[k] = prefix + k
+	}
+	return m
+}
+
+func merged(a, b map[string]string) map[string]string {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
+
+func (p *parser) suite(root *yaml.Node, s *Suite) {
+	var (
+		name                    opt[string]
+		defaults                spec
+		scenarios               []spec
+		haveName, haveScenarios bool
+	)
+	for _, e := range p.entries(root, "") {
+		switch e.key {
+		case "suite":
+			haveName = true
+			name = p.name(e.v, "suite")
+		case "defaults":
+			defaults = p.spec(e.v, "defaults", true)
+		case "scenarios":
+			haveScenarios = true
+			scenarios = p.scenarios(e.k, e.v)
+		default:
+			// x- keys are free for anchors, as in compose files.
+			if !strings.HasPrefix(e.key, "x-") {
+				p.unknown(e, "", topKeys, topMoved)
+			}
+		}
+	}
+	if !haveName && !p.stop {
+		p.errorf(root, "suite", "missing; name the suite")
+	}
+	if !haveScenarios && !p.stop {
+		p.errorf(root, "scenarios", "missing; list at least one scenario")
+	}
+	s.Name = name.v
+	p.defaultsChecks(&defaults)
+	first := map[string]*yaml.Node{}
+	defaultSocketChecked := false
+	for i := range scenarios {
+		c := &scenarios[i]
+		if c.name.set {
+			if at, dup := first[c.name.v]; dup {
+				p.errorf(c.name.n, c.name.field, "%s is already used at line %d", quote(c.name.v), at.Line)
+			} else {
+				first[c.name.v] = c.name.n
+			}
+		}
+		sc := p.merge(s, &defaults, c, i)
+		if !c.socket.set && !defaults.socket.set && !defaultSocketChecked {
+			defaultSocketChecked = true
+			if msg := p.hostSocket(DefaultSocket); msg != "" {
+				p.errorf(c.node, index("scenarios", i)+".socket", "default %s: %s", DefaultSocket, msg)
+			}
+		}
+		s.Scenarios = append(s.Scenarios, sc)
+	}
+}
+
+func (p *parser) scenarios(k, v *yaml.Node) []spec {
+	switch {
+	case isNull(v):
+		p.errorf(k, "scenarios", "empty; list at least one scenario")
+		return nil
+	case v.Kind != yaml.SequenceNode:
+		p.errorf(v, "scenarios", "want a list of scenarios, got %s", describe(v))
+		return nil
+	case len(v.Content) == 0:
+		p.errorf(v, "scenarios", "empty; list at least one scenario")
+		return nil
+	}
+	var out []spec
+	for i, item := range v.Content {
+		n := p.deref(item)
+		if n == nil {
+			break
+		}
+		f := index("scenarios", i)
+		if n.Kind != yaml.MappingNode {
+			p.errorf(n, f, "want a mapping with name and image, got %s", describe(n))
+			continue
+		}
+		out = append(out, p.spec(n, f, false))
+	}
+	return out
+}
+
+// spec reads a scenario, or with inDefaults the defaults.
+func (p *parser) spec(n *yaml.Node, field string, inDefaults bool) spec {
+	s := spec{node: n, given: map[string]bool{}}
+	if isNull(n) && inDefaults {
+		return s
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, field, "want a mapping, got %s", describe(n))
+		return s
+	}
+	known, moved := scenarioKeys, scenarioMoved
+	if inDefaults {
+		known = defaultsKeys
+	}
+	for _, e := range p.entries(n, field) {
+		f := join(field, e.key)
+		s.given[e.key] = true
+		switch e.key {
+		case "name", "image", "build", "setup":
+			if inDefaults {
+				p.errorf(e.k, f, "not allowed in defaults; set it per scenario")
+				continue
+			}
+		}
+		switch e.key {
+		case "name":
+			s.name = p.name(e.v, f)
+		case "image":
+			s.image = p.str(e.v, f)
+			if s.image.set && !validRef(s.image.v) {
+				p.errorf(e.v, f, "bad image reference %s: want [registry/]repository[:tag][@digest], repository in lowercase", quote(s.image.v))
+				s.image = opt[string]{}
+			}
+		case "build":
+			s.build = p.build(e.v, f)
+		case "setup":
+			s.setup = p.list(e.v, f, true)
+		case "entrypoint":
+			s.entrypoint = p.list(e.v, f, false)
+		case "command":
+			s.command = p.list(e.v, f, false)
+		case "env":
+			s.env = p.env(e.v, f)
+		case "user":
+			s.user = p.nonEmpty(e.v, f)
+		case "socket":
+			s.socket = p.socket(e.v, f)
+		case "health":
+			s.health = p.health(e.v, f)
+		case "limits":
+			s.limits = p.limits(e.v, f)
+		case "deadline":
+			s.deadline = p.deadline(e.v, f)
+		case "runs":
+			s.runs = p.count(e.v, f, 1)
+		case "warmup":
+			s.warmup = p.count(e.v, f, 0)
+		case "import_time":
+			s.diag = p.count(e.v, f, 0)
+		default:
+			p.unknown(e, field, known, moved)
+		}
+	}
+	return s
+}
+
+// list reads a list of strings; a single string is a list of one.
+func (p *parser) list(n *yaml.Node, field string, commands bool) opt[[]string] {
+	if isNull(n) {
+		return opt[[]string]{}
+	}
+	if n.Kind == yaml.ScalarNode {
+		o := p.str(n, field)
+		if !o.set {
+			return opt[[]string]{}
+		}
+		if commands && strings.TrimSpace(o.v) == "" {
+			p.errorf(n, field, "empty command")
+			return opt[[]string]{}
+		}
+		return some([]string{o.v}, n, field)
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, field, "want a list of strings, got %s", describe(n))
+		return opt[[]string]{}
+	}
+	out, ok := []string{}, true
+	for i, item := range n.Content {
+		v := p.deref(item)
+		if v == nil {
+			return opt[[]string]{}
+		}
+		f := index(field, i)
+		o := p.str(v, f)
+		switch {
+		case !o.set:
+			ok = false
+		case commands && strings.TrimSpace(o.v) == "":
+			p.errorf(v, f, "empty command")
+			ok = false
+		default:
+			out = append(out, o.v)
+		}
+	}
+	if !ok {
+		return opt[[]string]{}
+	}
+	return some(out, n, field)
+}
+
+// mapping checks that n is a mapping (null is an empty one) and returns its entries.
+func (p *parser) mapping(n *yaml.Node, field string) ([]entry, bool) {
+	if isNull(n) {
+		return nil, true
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, field, "want a mapping, got %s", describe(n))
+		return nil, false
+	}
+	return p.entries(n, field), true
+}
+
+// vars reads NAME: value pairs; values are kept as written, so 010 stays 010.
+func (p *parser) vars(n *yaml.Node, field string) ([]envVar, bool) {
+	entries, ok := p.mapping(n, field)
+	var out []envVar
+	for _, e := range entries {
+		f := join(field, e.key)
+		switch {
+		case e.key == "":
+			p.errorf(e.k, f, "empty name")
+			ok = false
+			continue
+		case strings.ContainsAny(e.key, "=\x00"):
+			p.errorf(e.k, f, "name cannot contain '=' or NUL")
+			ok = false
+			continue
+		}
+		if isNull(e.v) {
+			p.errorf(e.v, f, `want a value, got null; write "" for an empty string`)
+			ok = false
+			continue
+		}
+		v := p.str(e.v, f)
+		if !v.set {
+			ok = false
+			continue
+		}
+		out = append(out, envVar{e.key, v.v})
+	}
+	return out, ok
+}
+
+func (p *parser) env(n *yaml.Node, field string) opt[[]envVar] {
+	vars, ok := p.vars(n, field)
+	if !ok || isNull(n) {
+		return opt[[]envVar]{}
+	}
+	return some(vars, n, field)
+}
+
+func (p *parser) build(n *yaml.Node, field string) opt[*Build] {
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, field, "want a mapping with context, got %s", describe(n))
+		return opt[*Build]{}
+	}
+	b, ok, haveContext := &Build{Dockerfile: "Dockerfile"}, true, false
+	for _, e := range p.entries(n, field) {
+		f := join(field, e.key)
+		switch e.key {
+		case "context":
+			haveContext = true
+			o := p.nonEmpty(e.v, f)
+			if !o.set {
+				ok = false
+				continue
+			}
+			dir := filepath.FromSlash(o.v)
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(p.dir, dir)
+			}
+			b.Context = filepath.Clean(dir)
+		case "dockerfile":
+			o := p.nonEmpty(e.v, f)
+			switch {
+			case !o.set:
+				ok = false
+			case !filepath.IsLocal(filepath.FromSlash(o.v)):
+				p.errorf(e.v, f, "must be a relative path inside the context, got %s", quote(o.v))
+				ok = false
+			default:
+				b.Dockerfile = o.v
+			}
+		case "args":
+			vars, good := p.vars(e.v, f)
+			ok = ok && good
+			for _, v := range vars {
+				if b.Args == nil {
+					b.Args = map[string]string{}
+				}
+				b.Args[v.name] = v.value
+			}
+		default:
+			p.unknown(e, field, buildKeys, nil)
+		}
+	}
+	if !haveContext {
+		p.errorf(n, join(field, "context"), "missing; the directory to build, relative to the suite file")
+		ok = false
+	}
+	if !ok {
+		return opt[*Build]{}
+	}
+	return some(b, n, field)
+}
+
+func (p *parser) health(n *yaml.Node, field string) healthSpec {
+	var h healthSpec
+	entries, _ := p.mapping(n, field)
+	for _, e := range entries {
+		f := join(field, e.key)
+		switch e.key {
+		case "method":
+			h.method = p.str(e.v, f)
+			if h.method.set && !isToken(h.method.v) {
+				p.errorf(e.v, f, "not an HTTP method: %s", quote(h.method.v))
+				h.method = opt[string]{}
+			}
+		case "path":
+			h.path = p.str(e.v, f)
+			switch {
+			case !h.path.set:
+			case !strings.HasPrefix(h.path.v, "/"):
+				p.errorf(e.v, f, "must start with /, got %s", quote(h.path.v))
+				h.path = opt[string]{}
+			case strings.ContainsFunc(h.path.v, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+				p.errorf(e.v, f, "contains a space or control character; percent-encode it: %s", quote(h.path.v))
+				h.path = opt[string]{}
+			}
+		case "status":
+			v, ok := p.integer(e.v, f)
+			switch {
+			case !ok:
+			case v < 100 || v > 599:
+				p.errorf(e.v, f, "want an HTTP status 100..599, got %d", v)
+			default:
+				h.status = some(int(v), e.v, f)
+			}
+		case "body":
+			h.body = p.str(e.v, f)
+		case "timeout":
+			d, ok := p.duration(e.v, f)
+			switch {
+			case !ok:
+			case d <= cfsPeriod:
+				p.errorf(e.v, f, "must be more than 100ms, got %s: a throttled container can stall for a whole 100 ms CFS period", e.v.Value)
+			default:
+				h.timeout = some(d, e.v, f)
+			}
+		default:
+			p.unknown(e, field, healthKeys, nil)
+		}
+	}
+	return h
+}
+
+func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
+	var l limitsSpec
+	entries, _ := p.mapping(n, field)
+	var cpusKey, quotaKey, periodKey *yaml.Node
+	for _, e := range entries {
+		f := join(field, e.key)
+		switch e.key {
+		case "cpus":
+			cpusKey = e.k
+			v, ok := p.number(e.v, f)
+			switch {
+			case !ok:
+			case v <= 0:
+				p.errorf(e.v, f, "must be positive, got %s", e.v.Value)
+			case v > maxCPUs:
+				p.errorf(e.v, f, "over the maximum of %d, got %s", maxCPUs, e.v.Value)
+			case math.Round(v*DefaultCPUPeriod) < minCPUQuota:
+				p.errorf(e.v, f, "must be at least 0.01: docker's minimum quota is 1000 µs of a 100000 µs period; got %s", e.v.Value)
+			default:
+				l.cpus = some(v, e.v, f)
+			}
+		case "cpu_quota":
+			quotaKey = e.k
+			v, ok := p.integer(e.v, f)
+			switch {
+			case !ok:
+			case v < minCPUQuota:
+				p.errorf(e.v, f, "must be at least %d (µs), got %d", minCPUQuota, v)
+			case v > maxCPUs*maxCPUPeriod:
+				p.errorf(e.v, f, "over the maximum of %d (µs), got %d", maxCPUs*maxCPUPeriod, v)
+			default:
+				l.quota = some(v, e.v, f)
+			}
+		case "cpu_period":
+			periodKey = e.k
+			v, ok := p.integer(e.v, f)
+			switch {
+			case !ok:
+			case v < minCPUPeriod || v > maxCPUPeriod:
+				p.errorf(e.v, f, "want %d..%d (µs), got %d", minCPUPeriod, maxCPUPeriod, v)
+			default:
+				l.period = some(v, e.v, f)
+			}
+		case "memory":
+			l.memory = p.minSize(e.v, f, minMemory, "6m")
+		case "memory_swap":
+			if v, ok := p.size(e.v, f, true); ok {
+				l.swap = some(v, e.v, f)
+			}
+		case "kernel_memory":
+			l.kernel = p.minSize(e.v, f, minKernelMem, "4m")
+		case "pids":
+			v, ok := p.integer(e.v, f)
+			switch {
+			case !ok:
+			case v < 1:
+				p.errorf(e.v, f, "must be at least 1, got %d", v)
+			default:
+				l.pids = some(v, e.v, f)
+			}
+		case "cpuset":
+			l.cpuset = p.cpuset(e.v, f)
+		default:
+			p.unknown(e, field, limitsKeys, nil)
+		}
+	}
+	l.cpuGiven = cpusKey != nil || quotaKey != nil || periodKey != nil
+	conflict := true
+	switch {
+	case cpusKey != nil && quotaKey != nil:
+		p.errorf(quotaKey, join(field, "cpu_quota"), "cannot be combined with cpus (line %d); use one", cpusKey.Line)
+	case quotaKey != nil && periodKey == nil:
+		p.errorf(quotaKey, join(field, "cpu_quota"), "requires cpu_period")
+	case periodKey != nil && quotaKey == nil:
+		p.errorf(periodKey, join(field, "cpu_period"), "requires cpu_quota; cpus always uses a period of 100000")
+	default:
+		conflict = false
+	}
+	if conflict {
+		l.cpus, l.quota, l.period = opt[float64]{}, opt[int64]{}, opt[int64]{}
+	}
+	return l
+}
+
+// defaultsChecks checks what the defaults alone get wrong, once rather than per scenario.
+func (p *parser) defaultsChecks(d *spec) {
+	p.swapCheck(d.limits.memory, d.limits.swap)
+}
+
+// swapCheck reports memory_swap below memory, at whichever of the two was
+// written closer to the scenario.
+func (p *parser) swapCheck(mem, swap opt[int64]) {
+	if !swap.set || swap.v == -1 || swap.v >= mem.get(DefaultMemory) {
+		return
+	}
+	memText := "128m (the default)"
+	if mem.set {
+		memText = fmt.Sprintf("%s (line %d)", mem.n.Value, mem.n.Line)
+	}
+	if mem.set && strings.HasPrefix(mem.field, "scenarios") && !strings.HasPrefix(swap.field, "scenarios") {
+		p.errorf(mem.n, mem.field, "more than memory_swap %s (line %d); memory_swap is memory plus swap", swap.n.Value, swap.n.Line)
+		return
+	}
+	p.errorf(swap.n, swap.field, "less than memory %s; memory_swap is memory plus swap", memText)
+}
+
+// merge fills one scenario from what it sets, then the defaults, then the built-in defaults.
+func (p *parser) merge(s *Suite, d, c *spec, i int) Scenario {
+	field := index("scenarios", i)
+	sc := Scenario{
+		Name:       c.name.v,
+		Setup:      c.setup.v,
+		Entrypoint: or(c.entrypoint, d.entrypoint).v,
+		Command:    or(c.command, d.command).v,
+		Env:        mergeEnv(d.env.v, c.env.v),
+		User:       or(c.user, d.user).v,
+		Socket:     or(c.socket, d.socket).get(DefaultSocket),
+		Deadline:   or(c.deadline, d.deadline).get(DefaultDeadline),
+		Runs:       or(c.runs, d.runs).get(DefaultRuns),
+		Warmup:     or(c.warmup, d.warmup).v,
+		ImportTime: or(c.diag, d.diag).v,
+		Line:       c.node.Line,
+		Health: Health{
+			Method:  or(c.health.method, d.health.method).get(DefaultHealthMethod),
+			Path:    or(c.health.path, d.health.path).get(DefaultHealthPath),
+			Status:  or(c.health.status, d.health.status).get(DefaultHealthStatus),
+			Body:    or(c.health.body, d.health.body).v,
+			Timeout: or(c.health.timeout, d.health.timeout).get(DefaultHealthTimeout),
+		},
+	}
+	if c.node.Kind != yaml.MappingNode {
+		return sc
+	}
+	if !c.given["name"] && !p.stop {
+		p.errorf(c.node, join(field, "name"), "missing")
+	}
+
+	cpu := c.limits
+	if !cpu.cpuGiven {
+		cpu = d.limits
+	}
+	l := Limits{
+		CPUQuota:  DefaultCPUQuota,
+		CPUPeriod: DefaultCPUPeriod,
+		CPUs:      float64(DefaultCPUQuota) / DefaultCPUPeriod,
+		Memory:    or(c.limits.memory, d.limits.memory).get(DefaultMemory),
+		// Without memory_swap the container gets no swap, as with the built-in defaults.
+		MemorySwap:   or(c.limits.swap, d.limits.swap).get(0),
+		KernelMemory: or(c.limits.kernel, d.limits.kernel).get(DefaultKernelMemory),
+		Pids:         or(c.limits.pids, d.limits.pids).v,
+		CPUSet:       or(c.limits.cpuset, d.limits.cpuset).v,
+	}
+	switch {
+	case cpu.cpus.set:
+		l.CPUs, l.CPUQuota, l.CPUPeriod = cpu.cpus.v, int64(math.Round(cpu.cpus.v*DefaultCPUPeriod)), DefaultCPUPeriod
+	case cpu.quota.set && cpu.period.set:
+		l.CPUQuota, l.CPUPeriod = cpu.quota.v, cpu.period.v
+		l.CPUs = float64(l.CPUQuota) / float64(l.CPUPeriod)
+	}
+	if l.MemorySwap == 0 {
+		l.MemorySwap = l.Memory
+	}
+	p.swapCheck(or(c.limits.memory, d.limits.memory), or(c.limits.swap, d.limits.swap))
+	sc.Limits = l
+
+	if c.build.set {
+		sc.Build = c.build.v
+	}
+	switch {
+	case c.image.set:
+		sc.Image = c.image.v
+		if c.build.set && strings.Contains(sc.Image, "@") {
+			p.errorf(c.image.n, c.image.field, "with build, image is the tag to build and cannot have a digest: %s", quote(sc.Image))
+		}
+	case c.build.set:
+		if s.Name != "" && sc.Name != "" {
+			sc.Image = "coldstart/" + s.Name + "-" + sc.Name + ":latest"
+			if !validRef(sc.Image) {
+				p.errorf(c.name.n, c.name.field, "the default image tag %s is not a valid reference; set image", quote(sc.Image))
+			}
+		}
+	case !c.given["image"] && !c.given["build"] && !p.stop:
+		p.errorf(c.node, join(field, "image"), "missing; set image or build")
+	}
+	return sc
+}
+
+// mergeEnv keeps the defaults' variables first, each overridden in place by the scenario's.
+func mergeEnv(d, c []envVar) []string {
+	if len(d) == 0 && len(c) == 0 {
+		return nil
+	}
+	at := map[string]int{}
+	var vars []envVar
+	for _, list := range [][]envVar{d, c} {
+		for _, v := range list {
+			if i, ok := at[v.name]; ok {
+				vars[i] = v
+				continue
+			}
+			at[v.name] = len(vars)
+			vars = append(vars, v)
+		}
+	}
+	out := make([]string, len(vars))
+	for i, v := range vars {
+		out[i] = v.name + "=" + v.value
+	}
+	return out
+}

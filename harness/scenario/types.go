@@ -1,0 +1,98 @@
+// Package scenario parses and validates suite files into a Plan. It knows
+// nothing of Docker: a Plan is data that the bench package executes.
+package scenario
+
+import "time"
+
+// Seed defaults: the limits of the study this project comes from.
+const (
+	DefaultCPUQuota      = 10000  // microseconds per period: 10% of one CPU
+	DefaultCPUPeriod     = 100000 // microseconds
+	DefaultMemory        = 128 << 20
+	DefaultMemorySwap    = 128 << 20
+	DefaultKernelMemory  = 128 << 20
+	DefaultDeadline      = 3 * time.Second
+	DefaultSocket        = "/run/app/app.sock"
+	DefaultRuns          = 20
+	DefaultHealthPath    = "/"
+	DefaultHealthMethod  = "GET"
+	DefaultHealthStatus  = 200
+	DefaultHealthTimeout = 500 * time.Millisecond
+	// MaxSunPath is the usable length of sun_path on Linux (108 bytes with the NUL).
+	MaxSunPath = 107
+)
+
+// Suite is a validated suite file with defaults merged into every scenario.
+type Suite struct {
+	Name      string
+	File      string // path as given
+	Dir       string // absolute directory of the file: relative paths resolve against it
+	Hash      string // sha256 of the file's bytes, hex
+	Scenarios []Scenario
+}
+
+// Scenario is one app image and how to start and probe it.
+type Scenario struct {
+	Name  string
+	Image string // image to run; with Build set, the tag the build produces
+	Build *Build
+	// Setup commands run once, in order, with `sh -c` in the suite's directory,
+	// before any start of this scenario (e.g. compile a static binary).
+	Setup      []string
+	Entrypoint []string
+	Command    []string
+	Env        []string // KEY=VALUE, in file order
+	User       string
+	Socket     string // absolute path of the app's Unix socket inside the container
+	Health     Health
+	Limits     Limits
+	Deadline   time.Duration
+	Runs       int
+	Warmup     int
+	// ImportTime asks for this many extra diagnostic starts with
+	// PYTHONPROFILEIMPORTTIME=1; they are journaled, never part of timing statistics.
+	ImportTime int
+	Line       int // line of the scenario in the suite file
+}
+
+// Build describes an image built locally through the engine API, never pulled.
+type Build struct {
+	Context    string            // absolute directory
+	Dockerfile string            // relative to Context; default "Dockerfile"
+	Args       map[string]string // build args
+}
+
+// Health is the request that decides readiness.
+type Health struct {
+	Method  string
+	Path    string
+	Status  int           // expected status code
+	Body    string        // optional substring the body must contain
+	Timeout time.Duration // per attempt; must exceed the 100 ms CFS period
+}
+
+// Limits are the resources requested for every start of a scenario. Zero means unset.
+type Limits struct {
+	CPUs         float64 // as written (or quota/period), for display
+	CPUQuota     int64   // microseconds
+	CPUPeriod    int64   // microseconds
+	Memory       int64   // bytes
+	MemorySwap   int64   // bytes, memory+swap; -1 unlimited
+	KernelMemory int64   // bytes (requested; not enforced on cgroup v1 with kernel >= 5.x / runc >= 1.0)
+	Pids         int64
+	CPUSet       string // optional cpuset, e.g. "1"
+}
+
+// Start is one planned cold start.
+type Start struct {
+	Scenario  int    // index in Suite.Scenarios
+	Iteration int    // 0-based within its kind
+	Kind      string // KindWarmup, KindMeasure or KindDiagnostic
+}
+
+// Kinds of start.
+const (
+	KindWarmup     = "warmup"
+	KindMeasure    = "measure"
+	KindDiagnostic = "diagnostic"
+)

@@ -1,0 +1,214 @@
+// Package summary turns per-start records into statistics: percentiles with
+// misses right-censored at the deadline, cgroup distributions, enforced
+// limits, import-time profiles and warnings. Computed once; reports render it.
+package summary
+
+import (
+	"math"
+	"slices"
+
+	"github.com/coldstart/coldstart/harness/result"
+)
+
+// PercentileMethod names how every percentile here is computed.
+const PercentileMethod = "linear interpolation between closest ranks (NumPy type 7, montanaflynn/stats v0.14.0 Percentile); misses right-censored"
+
+// DefaultDeadlineMS is assumed when records carry no deadline.
+const DefaultDeadlineMS = 3000
+
+// Record kinds.
+const (
+	KindMeasure    = "measure"
+	KindWarmup     = "warmup"
+	KindDiagnostic = "diagnostic"
+)
+
+// Options describe the run the records come from.
+type Options struct {
+	Suite, Run  string
+	Order       []string // scenario order; scenarios only in records follow in first-seen order
+	Planned     int      // starts in the plan, all kinds; 0 if unknown
+	Interrupted bool
+}
+
+// Summary is summary.json.
+type Summary struct {
+	Suite            string     `json:"suite"`
+	Run              string     `json:"run"`
+	PercentileMethod string     `json:"percentile_method"`
+	Planned          int        `json:"planned"`
+	Completed        int        `json:"completed"` // records, all kinds
+	Interrupted      bool       `json:"interrupted"`
+	Scenarios        []Scenario `json:"scenarios"`
+	Warnings         []Warning  `json:"warnings"` // about the run as a whole
+}
+
+// Scenario is the statistics of one scenario.
+type Scenario struct {
+	Name        string  `json:"name"`
+	Image       string  `json:"image"`
+	DeadlineMS  float64 `json:"deadline_ms"`
+	N           int     `json:"n"`      // measured starts
+	OK          int     `json:"ok"`     // measured starts that got ready
+	Misses      Counts  `json:"misses"` // measured starts by non-ok outcome, zeros included
+	NWarmup     int     `json:"n_warmup"`
+	NDiagnostic int     `json:"n_diagnostic"`
+
+	ReadyMS  CensoredDist `json:"ready_ms"`
+	SocketMS CensoredDist `json:"socket_ms"` // a miss whose socket appeared has a number
+	// Cgroup metrics over the measured starts that have a sample: at
+	// readiness, or at the end for a miss.
+	ThrottledMS      Dist  `json:"throttled_ms"`
+	ThrottledPeriods Dist  `json:"throttled_periods"`
+	CPUUsageMS       Dist  `json:"cpu_usage_ms"`
+	MemoryPeak       Dist  `json:"memory_peak"` // bytes
+	AttemptsP50      Value `json:"attempts_p50"`
+
+	Limits   []result.Limit `json:"limits"` // enforced limits of the first start that has them
+	Imports  *Imports       `json:"imports,omitempty"`
+	Warnings []Warning      `json:"warnings"`
+}
+
+// Missed is the number of measured starts that did not get ready.
+func (s *Scenario) Missed() int { return s.N - s.OK }
+
+// Compute summarizes recs. Only Kind "measure" enters timing statistics.
+func Compute(recs []result.Record, opt Options) *Summary {
+	s := &Summary{
+		Suite:            opt.Suite,
+		Run:              opt.Run,
+		PercentileMethod: PercentileMethod,
+		Planned:          opt.Planned,
+		Completed:        len(recs),
+		Interrupted:      opt.Interrupted,
+		Scenarios:        []Scenario{},
+		Warnings:         []Warning{},
+	}
+
+	byName := map[string][]result.Record{}
+	order := slices.Clone(opt.Order)
+	for _, r := range recs {
+		if _, ok := byName[r.Scenario]; !ok && !slices.Contains(order, r.Scenario) {
+			order = append(order, r.Scenario)
+		}
+		byName[r.Scenario] = append(byName[r.Scenario], r)
+	}
+	seen := map[string]bool{}
+	for _, name := range order {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		s.Scenarios = append(s.Scenarios, scenario(name, byName[name]))
+	}
+	s.Warnings = runWarnings(recs, opt)
+	return s
+}
+
+func scenario(name string, recs []result.Record) Scenario {
+	sc := Scenario{
+		Name:     name,
+		Limits:   []result.Limit{},
+		Warnings: []Warning{},
+	}
+	var measured, diagnostic []result.Record
+	for _, r := range recs {
+		if sc.Image == "" {
+			sc.Image = r.Image
+		}
+		switch r.Kind {
+		case KindMeasure:
+			measured = append(measured, r)
+		case KindWarmup:
+			sc.NWarmup++
+		case KindDiagnostic:
+			sc.NDiagnostic++
+			diagnostic = append(diagnostic, r)
+		}
+	}
+	sc.N = len(measured)
+	sc.DeadlineMS = deadline(recs)
+
+	misses := map[result.Outcome]int{}
+	var ready, socket, throttled, periods, cpu, mem, attempts []float64
+	for _, r := range measured {
+		ok := r.Outcome == result.OK
+		if ok {
+			sc.OK++
+		} else {
+			misses[r.Outcome]++
+		}
+		switch {
+		case ok && r.ReadyMS != nil:
+			ready = append(ready, *r.ReadyMS)
+		case !ok:
+			ready = append(ready, math.Inf(1))
+		}
+		switch {
+		case r.SocketMS != nil:
+			socket = append(socket, *r.SocketMS)
+		case !ok:
+			socket = append(socket, math.Inf(1))
+		}
+		if c := r.Cgroup; c != nil {
+			throttled = append(throttled, c.ThrottledMS)
+			periods = append(periods, float64(c.ThrottledPeriods))
+			cpu = append(cpu, c.CPUUsageMS)
+			mem = append(mem, float64(c.MemoryPeak))
+		}
+		attempts = append(attempts, float64(r.Attempts))
+	}
+	sc.Misses = Counts{}
+	for _, o := range result.Outcomes {
+		if o != result.OK {
+			sc.Misses = append(sc.Misses, OutcomeCount{o, misses[o]})
+			delete(misses, o)
+		}
+	}
+	for _, o := range sortedKeys(misses) {
+		sc.Misses = append(sc.Misses, OutcomeCount{o, misses[o]})
+	}
+
+	sc.ReadyMS = censoredDist(ready, sc.DeadlineMS)
+	sc.SocketMS = censoredDist(socket, sc.DeadlineMS)
+	sc.ThrottledMS = dist(throttled)
+	sc.ThrottledPeriods = dist(periods)
+	sc.CPUUsageMS = dist(cpu)
+	sc.MemoryPeak = dist(mem)
+	if len(attempts) > 0 {
+		sc.AttemptsP50 = Num(round(percentile(attempts, 50)))
+	}
+
+	limitsFrom := -1
+	for i, r := range recs {
+		if len(r.Limits) > 0 {
+			sc.Limits = slices.Clone(r.Limits)
+			limitsFrom = i
+			break
+		}
+	}
+	sc.Imports = imports(diagnostic, sc.ReadyMS.P50)
+	sc.Warnings = scenarioWarnings(&sc, recs, limitsFrom)
+	return sc
+}
+
+// deadline is the first measured start's deadline, else any start's.
+func deadline(recs []result.Record) float64 {
+	for _, kind := range []string{KindMeasure, ""} {
+		for _, r := range recs {
+			if (kind == "" || r.Kind == kind) && r.DeadlineMS > 0 {
+				return r.DeadlineMS
+			}
+		}
+	}
+	return DefaultDeadlineMS
+}
+
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

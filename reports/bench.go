@@ -1,0 +1,126 @@
+package reports
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"strings"
+	"unicode"
+
+	"github.com/coldstart/coldstart/harness/result"
+	"github.com/coldstart/coldstart/harness/summary"
+)
+
+// BenchPrefix is the benchmark name each scenario is a sub-benchmark of.
+const BenchPrefix = "BenchmarkColdStart/"
+
+// benchName makes a scenario name one benchfmt field. A "/" or "key=value"
+// in it becomes benchstat sub-name configuration, which is intended.
+func benchName(scenario string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return '_'
+		}
+		return r
+	}, scenario)
+}
+
+func ns(v float64) string { return fmt.Sprint(int64(math.Round(v * 1e6))) }
+
+// manifestString reads a string field of a map manifest.
+func manifestString(m any, key string) string {
+	if mm, ok := m.(map[string]any); ok {
+		if s, ok := mm[key].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// configValue keeps a value on its one line.
+func configValue(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// renderBench writes the Go benchmark format. Only file configuration that
+// is the same across runs is written as config lines (suite, goos, goarch):
+// benchstat splits tables by config, so a run id or a miss count there would
+// keep two runs from being compared. Those go in comments, which the reader
+// skips. benchstat cannot represent a censored start, so misses are left out
+// and counted in a comment: its medians are of the ok starts only.
+func renderBench(w io.Writer, in Input) error {
+	bw := bufio.NewWriter(w)
+	suite, run := manifestString(in.Manifest, "suite"), manifestString(in.Manifest, "run")
+	if in.Summary != nil {
+		suite, run = in.Summary.Suite, in.Summary.Run
+	}
+	goarch := manifestString(in.Manifest, "goarch")
+	if goarch == "" {
+		goarch = runtime.GOARCH
+	}
+	fmt.Fprintf(bw, "# coldstart: one line per measured start that got ready; ns/op is ready time (t0 to first healthy response)\n")
+	if run != "" {
+		fmt.Fprintf(bw, "# run: %s\n", configValue(run))
+	}
+	if suite != "" {
+		fmt.Fprintf(bw, "suite: %s\n", configValue(suite))
+	}
+	fmt.Fprintf(bw, "goos: linux\ngoarch: %s\n", goarch)
+
+	var order []string
+	byName := map[string][]*result.Record{}
+	if in.Summary != nil {
+		for _, sc := range in.Summary.Scenarios {
+			order = append(order, sc.Name)
+			byName[sc.Name] = nil
+		}
+	}
+	for i := range in.Records {
+		r := &in.Records[i]
+		if r.Kind != summary.KindMeasure {
+			continue
+		}
+		if _, ok := byName[r.Scenario]; !ok {
+			order = append(order, r.Scenario)
+		}
+		byName[r.Scenario] = append(byName[r.Scenario], r)
+	}
+
+	for _, name := range order {
+		recs := byName[name]
+		misses := map[result.Outcome]int{}
+		var missed int
+		for _, r := range recs {
+			if r.Outcome != result.OK || r.ReadyMS == nil {
+				misses[r.Outcome]++
+				missed++
+			}
+		}
+		var parts []string
+		for _, o := range result.Outcomes {
+			if misses[o] > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", o, misses[o]))
+			}
+		}
+		fmt.Fprintf(bw, "\n# %s%s misses: %d of %d measured starts not listed", BenchPrefix[len("Benchmark"):], benchName(name), missed, len(recs))
+		if len(parts) > 0 {
+			fmt.Fprintf(bw, " (%s)", strings.Join(parts, ", "))
+		}
+		bw.WriteString("\n")
+		for _, r := range recs {
+			if r.Outcome != result.OK || r.ReadyMS == nil {
+				continue
+			}
+			fmt.Fprintf(bw, "%s%s 1 %s ns/op", BenchPrefix, benchName(name), ns(*r.ReadyMS))
+			if r.SocketMS != nil {
+				fmt.Fprintf(bw, " %s socket-ns/op", ns(*r.SocketMS))
+			}
+			if c := r.Cgroup; c != nil {
+				fmt.Fprintf(bw, " %s cpu-ns/op %s throttled-ns/op %d throttled-periods/op %d peak-mem-B/op",
+					ns(c.CPUUsageMS), ns(c.ThrottledMS), c.ThrottledPeriods, c.MemoryPeak)
+			}
+			bw.WriteString("\n")
+		}
+	}
+	return bw.Flush()
+}

@@ -1,0 +1,161 @@
+package reports
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/coldstart/coldstart/harness/result"
+	"github.com/coldstart/coldstart/harness/summary"
+)
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+	SystemOut  string          `xml:"system-out,omitempty"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+func seconds(ms float64) string { return fmt.Sprintf("%.3f", ms/1000) }
+
+// caseMS is how long a start took to reach its outcome, for the time attribute.
+func caseMS(r *result.Record) float64 {
+	switch {
+	case r.ReadyMS != nil:
+		return *r.ReadyMS
+	case r.ExitMS != nil:
+		return *r.ExitMS
+	case r.Outcome == result.DeadlineExceeded:
+		return r.DeadlineMS
+	}
+	return 0
+}
+
+// renderJUnit writes one testsuite per scenario: a testcase per measured
+// start, failing unless ok, and p95_within_deadline, failing when p95 is
+// censored (or absent).
+func renderJUnit(w io.Writer, in Input) error {
+	if in.Summary == nil {
+		return errNoSummary
+	}
+	s := in.Summary
+	byName := map[string][]*result.Record{}
+	for i := range in.Records {
+		if r := &in.Records[i]; r.Kind == summary.KindMeasure {
+			byName[r.Scenario] = append(byName[r.Scenario], r)
+		}
+	}
+	out := junitSuites{Name: "coldstart " + s.Suite}
+	var total float64
+	for _, sc := range s.Scenarios {
+		js := junitSuite{Name: sc.Name, Properties: []junitProperty{
+			{"run", s.Run}, {"image", sc.Image}, {"deadline_ms", num(sc.DeadlineMS)},
+		}}
+		var suiteMS float64
+		for _, r := range byName[sc.Name] {
+			c := junitCase{
+				Name:      fmt.Sprintf("start_iter_%d_seq_%d", r.Iteration, r.Seq),
+				Classname: "coldstart." + sc.Name,
+				Time:      seconds(caseMS(r)),
+			}
+			suiteMS += caseMS(r)
+			if r.Outcome != result.OK {
+				msg := string(r.Outcome)
+				if r.Error != "" {
+					msg += ": " + r.Error
+				}
+				var body strings.Builder
+				if r.Error != "" {
+					body.WriteString(r.Error + "\n")
+				}
+				if r.ExitCode != nil {
+					fmt.Fprintf(&body, "exit code %d, oom_killed %v\n", *r.ExitCode, r.OOMKilled)
+				}
+				if r.LogTail != "" {
+					body.WriteString("log tail:\n" + r.LogTail)
+				}
+				c.Failure = &junitFailure{Message: msg, Type: string(r.Outcome), Text: body.String()}
+			}
+			js.Cases = append(js.Cases, c)
+		}
+		js.Cases = append(js.Cases, p95Case(&sc))
+		for _, c := range js.Cases {
+			js.Tests++
+			if c.Failure != nil {
+				js.Failures++
+			}
+		}
+		js.Time = seconds(suiteMS)
+		total += suiteMS
+		var ws []string
+		for _, w := range sc.Warnings {
+			ws = append(ws, fmt.Sprintf("[%s] %s", w.Code, w.Message))
+		}
+		js.SystemOut = strings.Join(ws, "\n")
+		out.Tests += js.Tests
+		out.Failures += js.Failures
+		out.Suites = append(out.Suites, js)
+	}
+	out.Time = seconds(total)
+
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("junit: %w", err)
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func p95Case(sc *summary.Scenario) junitCase {
+	c := junitCase{Name: "p95_within_deadline", Classname: "coldstart." + sc.Name, Time: "0.000"}
+	p95 := sc.ReadyMS.P95
+	switch {
+	case p95.Censored:
+		c.Failure = &junitFailure{Type: "p95_censored",
+			Message: fmt.Sprintf("p95 ready_ms %s: censored by %d misses of %d measured starts (deadline %s ms)",
+				ms(p95), sc.Missed(), sc.N, num(sc.DeadlineMS))}
+	case !p95.Known:
+		c.Failure = &junitFailure{Type: "no_starts", Message: "no measured starts"}
+	case p95.V > sc.DeadlineMS:
+		c.Failure = &junitFailure{Type: "p95_over_deadline",
+			Message: fmt.Sprintf("p95 ready_ms %s > deadline %s ms", ms(p95), num(sc.DeadlineMS))}
+	}
+	return c
+}

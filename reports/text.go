@@ -1,0 +1,258 @@
+package reports
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/coldstart/coldstart/harness/summary"
+)
+
+// The text and Markdown reports share one document: a list of blocks that
+// each renderer lays out its own way.
+type block struct {
+	heading string     // level-2 heading when set
+	sub     string     // level-3 heading when set
+	para    string     // a paragraph
+	header  []string   // a table when set
+	rows    [][]string // table rows
+	items   []string   // a bullet list
+	numeric bool       // right-align the columns after the first (Markdown)
+}
+
+func document(s *summary.Summary) []block {
+	var doc []block
+	doc = append(doc, block{heading: "coldstart " + s.Suite})
+	state := "complete"
+	if s.Interrupted {
+		state = "interrupted"
+	} else if s.Planned > 0 && s.Completed < s.Planned {
+		state = "incomplete"
+	}
+	doc = append(doc, block{para: fmt.Sprintf("run %s: %d of %d planned starts (%s). ready_ms: t0 → first healthy response; "+
+		"percentiles: %s; a start not ready by the deadline is censored and shows as > bound.",
+		s.Run, s.Completed, s.Planned, state, s.PercentileMethod)})
+
+	main := block{numeric: true, header: []string{"scenario", "n", "ok", "misses", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms",
+		"socket p50 ms", "throttled p50 ms", "mem peak p50 MiB"}}
+	for _, sc := range s.Scenarios {
+		r := sc.ReadyMS
+		main.rows = append(main.rows, []string{
+			sc.Name, fmt.Sprint(sc.N), fmt.Sprint(sc.OK), fmt.Sprintf("%d (%s)", sc.Missed(), pct(sc.Missed(), sc.N)),
+			ms(r.P50), ms(r.P90), ms(r.P95), ms(r.P99), ms(r.Max),
+			ms(sc.SocketMS.P50), ms(sc.ThrottledMS.P50), mib(sc.MemoryPeak.P50),
+		})
+	}
+	doc = append(doc, main)
+
+	for _, sc := range s.Scenarios {
+		doc = append(doc, block{heading: sc.Name})
+		var misses []string
+		for _, oc := range sc.Misses {
+			if oc.N > 0 {
+				misses = append(misses, fmt.Sprintf("%s %d", oc.Outcome, oc.N))
+			}
+		}
+		if len(misses) == 0 {
+			misses = []string{"none"}
+		}
+		doc = append(doc, block{para: fmt.Sprintf("image %s, deadline %s ms, %d measured (%d ok), %d warmup, %d diagnostic; misses: %s; attempts p50 %s; "+
+			"mean_ok %s ms, stddev_ok %s ms.",
+			sc.Image, num(sc.DeadlineMS), sc.N, sc.OK, sc.NWarmup, sc.NDiagnostic, strings.Join(misses, ", "),
+			plain(sc.AttemptsP50), ms(sc.ReadyMS.MeanOK), ms(sc.ReadyMS.StddevOK))})
+
+		doc = append(doc, block{sub: "distributions", numeric: true, header: []string{"metric", "n", "min", "p50", "p90", "p95", "p99", "max"},
+			rows: [][]string{
+				quantRow("ready ms", sc.ReadyMS.N, sc.ReadyMS.Quantiles, ms),
+				quantRow("socket ms", sc.SocketMS.N, sc.SocketMS.Quantiles, ms),
+				quantRow("cpu usage ms", sc.CPUUsageMS.N, sc.CPUUsageMS.Quantiles, ms),
+				quantRow("throttled ms", sc.ThrottledMS.N, sc.ThrottledMS.Quantiles, ms),
+				quantRow("throttled periods", sc.ThrottledPeriods.N, sc.ThrottledPeriods.Quantiles, plain),
+				quantRow("memory peak MiB", sc.MemoryPeak.N, sc.MemoryPeak.Quantiles, mib),
+			}})
+
+		lim := block{sub: "enforced limits", header: []string{"limit", "requested", "observed (inspect)", "enforced (cgroup)", "ok"}}
+		for _, l := range sc.Limits {
+			ok := "yes"
+			if !l.OK {
+				ok = "NO"
+			}
+			lim.rows = append(lim.rows, []string{l.Name, dash(l.Requested), dash(l.Observed), dash(l.Enforced), ok})
+		}
+		if len(lim.rows) == 0 {
+			doc = append(doc, block{sub: "enforced limits"}, block{para: "no start recorded its enforced limits."})
+		} else {
+			doc = append(doc, lim)
+		}
+
+		if im := sc.Imports; im != nil {
+			doc = append(doc, block{sub: "import time (diagnostic starts)"})
+			share := "-"
+			if im.ShareOfReadyP50.Known {
+				share = fmt.Sprintf("%.1f%%", 100*im.ShareOfReadyP50.V)
+			}
+			doc = append(doc, block{para: fmt.Sprintf("%d starts with PYTHONPROFILEIMPORTTIME: median import total %.1f ms = %s of the measured p50 ready %s ms "+
+				"(diagnostic starts: p50 ready %s ms); throttled inside imports ≈ %s ms (%s).",
+				im.Starts, im.TotalUSP50/1000, share, ms(im.ReadyMSP50), ms(im.DiagReadyMSP50), ms(im.EstThrottledMS), im.EstimateNote)})
+			mods := block{numeric: true, header: []string{"module", "cumulative p50 ms", "self p50 ms", "starts"}}
+			for _, m := range im.Modules {
+				mods.rows = append(mods.rows, []string{m.Name, fmt.Sprintf("%.1f", m.CumulativeUSP50/1000),
+					fmt.Sprintf("%.1f", m.SelfUSP50/1000), fmt.Sprint(m.Starts)})
+			}
+			doc = append(doc, mods)
+		}
+
+		if len(sc.Warnings) > 0 {
+			doc = append(doc, block{sub: "warnings", items: warnings(sc.Warnings)})
+		}
+	}
+	if len(s.Warnings) > 0 {
+		doc = append(doc, block{heading: "run warnings", items: warnings(s.Warnings)})
+	}
+	return doc
+}
+
+func quantRow(name string, n int, q summary.Quantiles, f func(summary.Value) string) []string {
+	return []string{name, fmt.Sprint(n), f(q.Min), f(q.P50), f(q.P90), f(q.P95), f(q.P99), f(q.Max)}
+}
+
+func plain(v summary.Value) string {
+	if v.Censored {
+		return "> " + num(v.Bound)
+	}
+	if v.Known {
+		return num(v.V)
+	}
+	return "-"
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func warnings(ws []summary.Warning) []string {
+	items := make([]string, len(ws))
+	for i, w := range ws {
+		items[i] = fmt.Sprintf("[%s] %s", w.Code, w.Message)
+	}
+	return items
+}
+
+var errNoSummary = errors.New("no summary to render")
+
+func renderText(w io.Writer, in Input) error {
+	if in.Summary == nil {
+		return errNoSummary
+	}
+	bw := bufio.NewWriter(w)
+	for i, b := range document(in.Summary) {
+		if i > 0 && (b.heading != "" || b.sub != "" || b.header != nil) {
+			bw.WriteString("\n")
+		}
+		switch {
+		case b.heading != "":
+			fmt.Fprintf(bw, "== %s ==\n", b.heading)
+		case b.sub != "":
+			fmt.Fprintf(bw, "-- %s --\n", b.sub)
+		}
+		if b.para != "" {
+			fmt.Fprintln(bw, b.para)
+		}
+		if b.header != nil {
+			tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, strings.Join(b.header, "\t"))
+			for _, r := range b.rows {
+				fmt.Fprintln(tw, strings.Join(r, "\t"))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
+		for _, it := range b.items {
+			fmt.Fprintf(bw, "- %s\n", it)
+		}
+	}
+	return bw.Flush()
+}
+
+func renderMarkdown(w io.Writer, in Input) error {
+	if in.Summary == nil {
+		return errNoSummary
+	}
+	bw := bufio.NewWriter(w)
+	for i, b := range document(in.Summary) {
+		if i > 0 {
+			bw.WriteString("\n")
+		}
+		switch {
+		case b.heading != "" && i == 0:
+			fmt.Fprintf(bw, "# %s\n", mdEscape(b.heading))
+		case b.heading != "":
+			fmt.Fprintf(bw, "## %s\n", mdEscape(b.heading))
+		case b.sub != "":
+			fmt.Fprintf(bw, "### %s\n", mdEscape(b.sub))
+		}
+		if b.para != "" {
+			if b.heading != "" || b.sub != "" {
+				bw.WriteString("\n")
+			}
+			fmt.Fprintln(bw, mdEscape(b.para))
+		}
+		if b.header != nil {
+			if b.heading != "" || b.sub != "" {
+				bw.WriteString("\n")
+			}
+			mdRow(bw, b.header)
+			sep := make([]string, len(b.header))
+			for i := range sep {
+				sep[i] = "---"
+				if i > 0 && b.numeric {
+					sep[i] = "---:"
+				}
+			}
+			fmt.Fprintf(bw, "|%s|\n", strings.Join(sep, "|"))
+			for _, r := range b.rows {
+				mdRow(bw, r)
+			}
+		}
+		if len(b.items) > 0 {
+			if b.heading != "" || b.sub != "" {
+				bw.WriteString("\n")
+			}
+			for _, it := range b.items {
+				fmt.Fprintf(bw, "- %s\n", mdEscape(it))
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+func mdRow(w io.Writer, cells []string) {
+	esc := make([]string, len(cells))
+	for i, c := range cells {
+		esc[i] = strings.ReplaceAll(mdEscape(c), "|", `\|`)
+	}
+	fmt.Fprintf(w, "| %s |\n", strings.Join(esc, " | "))
+}
+
+// mdEscape keeps names such as a*b or <x> from turning into markup. GFM
+// leaves intraword underscores alone, and "<" before a space is text.
+func mdEscape(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == '\\' || r == '*' || r == '`':
+			b.WriteByte('\\')
+		case r == '<' && i+1 < len(s) && s[i+1] != ' ' && s[i+1] != '=':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
