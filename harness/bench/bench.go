@@ -244,6 +244,9 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 	case werr == nil:
 		rec.ReadyMS = result.F(ms(res.ReadyAt.Sub(t0)))
 		rec.Outcome = result.OK
+		if stamp, ok := probe.ListenStamp(res.Body); ok && res.ReadyMono >= stamp {
+			rec.DetectLagMS = result.F(float64(res.ReadyMono-stamp) / 1e6)
+		}
 	case errors.Is(werr, probe.ErrExited):
 		<-exited
 		rec.ExitMS = result.F(ms(exitAt.Sub(t0)))

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/coldstart/coldstart/harness/engine"
@@ -150,7 +151,9 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 	defer w.Close()
 	col := &Collector{W: w}
 	s.Runner.Journal = col
+	ru0, t0 := rusage(), time.Now()
 	_, xerr := s.Runner.Execute(ctx, s.Suite, s.Plan, nil)
+	ru1, wall := rusage(), time.Since(t0)
 	out := &Outcome{Records: col.Records, Interrupted: xerr != nil}
 	names := make([]string, len(s.Suite.Scenarios))
 	for i, sc := range s.Suite.Scenarios {
@@ -160,8 +163,23 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 		Suite: s.Suite.Name, Run: s.Manifest.Run, Order: names,
 		Planned: len(s.Plan), Interrupted: out.Interrupted,
 	})
+	if n := len(col.Records); n > 0 {
+		cpu := cpuMS(ru1) - cpuMS(ru0)
+		out.Summary.Harness = &summary.Cost{Starts: n, CPUMS: cpu, CPUMSPerStart: cpu / float64(n),
+			MaxRSSBytes: ru1.Maxrss * 1024, WallMS: float64(wall.Microseconds()) / 1000}
+	}
 	if err := journal.WriteJSONAtomic(filepath.Join(s.Dir, journal.SummaryFile), out.Summary); err != nil {
 		return out, errors.Join(xerr, err)
 	}
 	return out, xerr
+}
+
+func rusage() syscall.Rusage {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru
+}
+
+func cpuMS(ru syscall.Rusage) float64 {
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
 }

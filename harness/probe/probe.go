@@ -14,10 +14,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"golang.org/x/sys/unix"
 )
 
 // Request is the health request and what counts as healthy.
@@ -33,6 +35,7 @@ type Request struct {
 type Result struct {
 	SocketAt   time.Time // zero if the socket never appeared
 	ReadyAt    time.Time // zero if never healthy
+	ReadyMono  int64     // CLOCK_MONOTONIC ns at ReadyAt, comparable with stamps taken in containers
 	Attempts   int       // HTTP attempts (connects included)
 	LastStatus int       // last HTTP status received
 	LastErr    error     // last attempt's error, for misses
@@ -128,7 +131,7 @@ func (w *Watch) Wait(ctx context.Context, deadline time.Time, exited <-chan stru
 		if err == nil {
 			r.LastStatus = status
 			if status == req.Status && (req.Body == "" || strings.Contains(body, req.Body)) {
-				r.ReadyAt = time.Now()
+				r.ReadyAt, r.ReadyMono = time.Now(), monoNow()
 				r.Body = body
 				r.LastErr = nil
 				return r, nil
@@ -178,4 +181,30 @@ func attempt(ctx context.Context, tr *http.Transport, req Request) (int, string,
 		return resp.StatusCode, "", err
 	}
 	return resp.StatusCode, string(b), nil
+}
+
+// monoNow reads CLOCK_MONOTONIC, which containers share with the host.
+func monoNow() int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
+}
+
+// ListenStamp extracts "listen_mono_ns=N" from a health answer: the
+// CLOCK_MONOTONIC instant at which the app started listening, if it says.
+func ListenStamp(body string) (int64, bool) {
+	i := strings.Index(body, "listen_mono_ns=")
+	if i < 0 {
+		return 0, false
+	}
+	s := body[i+len("listen_mono_ns="):]
+	j := 0
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	v, err := strconv.ParseInt(s[:j], 10, 64)
+	if err != nil || v <= 0 {
+		return 0, false
+	}
+	return v, true
 }

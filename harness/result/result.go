@@ -49,6 +49,9 @@ type Record struct {
 	RemoveMS    float64  `json:"remove_ms"`
 	Attempts    int      `json:"attempts"`
 	LastStatus  int      `json:"last_status,omitempty"` // last HTTP status seen
+	// DetectLagMS is the harness's healthy time minus the CLOCK_MONOTONIC
+	// instant the app reported it started listening (apps that report it).
+	DetectLagMS *float64 `json:"detect_lag_ms,omitempty"`
 	DeadlineMS  float64  `json:"deadline_ms"`
 
 	// StartedAt is the engine's State.StartedAt; its meaning depends on the

@@ -51,7 +51,7 @@ func Load(file string, opt Options) (*Suite, error) {
 // Parse parses and validates a suite file's bytes; file names it in errors and
 // anchors relative paths. Every problem is reported, as *Errors.
 func Parse(file string, data []byte, opt Options) (*Suite, error) {
-	p := &parser{file: file, opt: opt, seen: map[errKey]bool{}}
+	p := &parser{file: file, opt: opt, seen: map[errKey]bool{}, checked: map[*yaml.Node]bool{}}
 	s := p.parse(data)
 	if len(p.errs) > 0 {
 		p.errs.sort()
@@ -78,6 +78,9 @@ type parser struct {
 	// defaults is one mistake, reported once.
 	seen      map[errKey]bool
 	truncated bool
+	// checked holds mappings whose keys were checked for duplicates: a mapping
+	// merged into many scenarios is checked once.
+	checked map[*yaml.Node]bool
 	dir       string // absolute directory of the file
 
 	// Budgets against alias bombs: aliases let a small file name a huge tree.
@@ -141,7 +144,8 @@ func (p *parser) parse(data []byte) *Suite {
 		return nil
 	}
 	nodes := countNodes(doc)
-	p.maxVisits = 10*nodes + 100_000
+	// Real suites expand by well under 4x; yaml.v3 itself never expands aliases into a Node tree.
+	p.maxVisits = 4*nodes + 50_000
 	p.maxBytes = 10*len(text) + 1<<20
 
 	root := p.deref(doc.Content[0])
@@ -325,7 +329,11 @@ func (p *parser) collect(m *yaml.Node, field string, have map[string]bool, visit
 		return
 	}
 	visited[m] = true
-	first := map[string]*yaml.Node{}
+	var first map[string]*yaml.Node
+	if !p.checked[m] {
+		p.checked[m] = true
+		first = map[string]*yaml.Node{}
+	}
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		kw := m.Content[i]
@@ -341,13 +349,15 @@ func (p *parser) collect(m *yaml.Node, field string, have map[string]bool, visit
 			merges = append(merges, m.Content[i+1])
 			continue
 		}
-		if f, dup := first[k.Value]; dup {
-			p.errorf(kw, join(field, k.Value), "duplicate key; first at line %d", f.Line)
-			continue
+		if first != nil {
+			if f, dup := first[k.Value]; dup {
+				p.errorf(kw, join(field, k.Value), "duplicate key; first at line %d", f.Line)
+				continue
+			}
+			first[k.Value] = kw
 		}
-		first[k.Value] = kw
 		if have[k.Value] {
-			continue // set by the mapping that merges this one
+			continue // set by the mapping that merges this one, or a duplicate
 		}
 		v := p.deref(m.Content[i+1])
 		if v == nil {

@@ -41,6 +41,16 @@ type Summary struct {
 	Interrupted      bool       `json:"interrupted"`
 	Scenarios        []Scenario `json:"scenarios"`
 	Warnings         []Warning  `json:"warnings"` // about the run as a whole
+	Harness          *Cost      `json:"harness,omitempty"`
+}
+
+// Cost is what the harness itself spent on the measured part of a run.
+type Cost struct {
+	Starts        int     `json:"starts"`
+	CPUMS         float64 `json:"cpu_ms"`           // user+system CPU of the harness process
+	CPUMSPerStart float64 `json:"cpu_ms_per_start"` // the target is <= 2 ms
+	MaxRSSBytes   int64   `json:"max_rss_bytes"`
+	WallMS        float64 `json:"wall_ms"`
 }
 
 // Scenario is the statistics of one scenario.
@@ -63,6 +73,9 @@ type Scenario struct {
 	CPUUsageMS       Dist  `json:"cpu_usage_ms"`
 	MemoryPeak       Dist  `json:"memory_peak"` // bytes
 	AttemptsP50      Value `json:"attempts_p50"`
+	// DetectLagMS: healthy time seen by the harness minus the app's own
+	// listen stamp, over the starts whose app reports one (ground truth).
+	DetectLagMS Dist `json:"detect_lag_ms"`
 
 	Limits   []result.Limit `json:"limits"` // enforced limits of the first start that has them
 	Imports  *Imports       `json:"imports,omitempty"`
@@ -130,7 +143,7 @@ func scenario(name string, recs []result.Record) Scenario {
 	sc.DeadlineMS = deadline(recs)
 
 	misses := map[result.Outcome]int{}
-	var ready, socket, throttled, periods, cpu, mem, attempts []float64
+	var ready, socket, throttled, periods, cpu, mem, attempts, lag []float64
 	for _, r := range measured {
 		ok := r.Outcome == result.OK
 		if ok {
@@ -157,6 +170,9 @@ func scenario(name string, recs []result.Record) Scenario {
 			mem = append(mem, float64(c.MemoryPeak))
 		}
 		attempts = append(attempts, float64(r.Attempts))
+		if r.DetectLagMS != nil {
+			lag = append(lag, *r.DetectLagMS)
+		}
 	}
 	sc.Misses = Counts{}
 	for _, o := range result.Outcomes {
@@ -175,6 +191,7 @@ func scenario(name string, recs []result.Record) Scenario {
 	sc.ThrottledPeriods = dist(periods)
 	sc.CPUUsageMS = dist(cpu)
 	sc.MemoryPeak = dist(mem)
+	sc.DetectLagMS = dist(lag)
 	if len(attempts) > 0 {
 		sc.AttemptsP50 = Num(round(percentile(attempts, 50)))
 	}
