@@ -126,6 +126,9 @@ func (p *parser) suite(root *yaml.Node, s *Suite) {
 		p.errorf(root, "scenarios", "missing; list at least one scenario")
 	}
 	s.Name = name.v
+	if p.stop {
+		return // the suite is refused; merging would only spend what the budgets saved
+	}
 	p.defaultsChecks(&defaults)
 	first := map[string]*yaml.Node{}
 	defaultSocketChecked := false
