@@ -15,6 +15,7 @@ import (
 
 	"github.com/coldstart/coldstart/harness/cgroup"
 	"github.com/coldstart/coldstart/harness/engine"
+	"github.com/coldstart/coldstart/harness/journal"
 	"github.com/coldstart/coldstart/harness/probe"
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
@@ -61,6 +62,12 @@ type Runner struct {
 	Progress   func(done, total int, r *result.Record)
 	// Imports parses a diagnostic start's stderr; nil skips attribution.
 	Imports func(stderr string) *result.Imports
+	// WAL, when set, durably records each start's intent before its create.
+	WAL interface {
+		Intend(journal.Intent) error
+	}
+
+	pending []string // containers whose removal failed because the engine was gone
 }
 
 // HostDirLen is the length of the host directory bound at the socket's
@@ -85,6 +92,13 @@ func (r *Runner) Execute(ctx context.Context, s *scenario.Suite, plan []scenario
 			return done, ctx.Err()
 		}
 		sc := &s.Scenarios[st.Scenario]
+		if r.WAL != nil {
+			in := journal.Intent{Seq: seq, Scenario: sc.Name, Kind: st.Kind, Iteration: st.Iteration,
+				Container: ContainerName(r.Tag, seq), Time: time.Now().UTC()}
+			if err := r.WAL.Intend(in); err != nil {
+				return done, fmt.Errorf("%w: %v", ErrJournal, err)
+			}
+		}
 		rec := r.One(ctx, sc, st, seq)
 		if rec == nil { // interrupted mid-start: not a measurement
 			return done, ctx.Err()
@@ -96,10 +110,11 @@ func (r *Runner) Execute(ctx context.Context, s *scenario.Suite, plan []scenario
 		if r.Progress != nil {
 			r.Progress(done, total, rec)
 		}
-		if rec.Outcome == result.EngineError {
+		if rec.Outcome == result.EngineError || len(r.pending) > 0 {
 			if err := r.awaitEngine(ctx); err != nil {
 				return done, err
 			}
+			r.removePending(ctx)
 		}
 	}
 	return done, nil
@@ -132,6 +147,23 @@ func (r *Runner) awaitEngine(ctx context.Context) error {
 	return fmt.Errorf("%w: gave up after 15 s of retries", engine.ErrUnreachable)
 }
 
+// removePending removes, once the engine is back, the containers that could
+// not be removed while it was gone.
+func (r *Runner) removePending(ctx context.Context) {
+	var still []string
+	for _, id := range r.pending {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeGrace)
+		if err := r.Engine.Remove(rctx, id); err != nil {
+			still = append(still, id)
+		}
+		cancel()
+	}
+	r.pending = still
+}
+
+// Pending lists the containers the runner could not remove (engine gone).
+func (r *Runner) Pending() []string { return r.pending }
+
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
 // One performs one cold start and returns its record, or nil when ctx was
@@ -160,8 +192,12 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 	rec.CreateMS = ms(time.Since(tc))
 	if err != nil {
 		if ctx.Err() != nil {
+			// The create may have happened even though the call was cancelled.
 			r.removeByName(cleanCtx, spec.Name)
 			return nil
+		}
+		if errors.Is(err, engine.ErrUnreachable) {
+			r.pending = append(r.pending, spec.Name)
 		}
 		return r.fail(rec, engineOutcome(err, result.StartFailed), err)
 	}
@@ -170,8 +206,11 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 		tr := time.Now()
 		rctx, cancel := context.WithTimeout(cleanCtx, removeGrace)
 		defer cancel()
-		if err := r.Engine.Remove(rctx, id); err != nil && rec.Error == "" {
-			rec.Error = "remove: " + err.Error()
+		if err := r.Engine.Remove(rctx, id); err != nil {
+			if rec.Error == "" {
+				rec.Error = "remove: " + err.Error()
+			}
+			r.pending = append(r.pending, id)
 		}
 		rec.RemoveMS = ms(time.Since(tr))
 	}()

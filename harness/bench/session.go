@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -45,6 +46,38 @@ type Manifest struct {
 	Overrides     map[string]string `json:"overrides,omitempty"`
 	PlanOrder     string            `json:"plan_order"`
 	Detection     string            `json:"detection"`
+	SuiteAbs      string            `json:"suite_abs"`
+	Fingerprint   string            `json:"host_fingerprint"`
+	Resumes       []Resume          `json:"resumes,omitempty"`
+}
+
+// Resume records one continuation of an interrupted run.
+type Resume struct {
+	Time    time.Time `json:"time"`
+	Owner   string    `json:"owner"`
+	Forced  bool      `json:"forced"`
+	Reasons []string  `json:"reasons,omitempty"` // what changed, when forced
+	Skipped int       `json:"skipped"`           // starts already in the journal
+}
+
+// Fingerprint identifies the host a run measured: resuming on another host
+// (or after an engine or kernel upgrade) would mix two machines in one run.
+func Fingerprint(h engine.Host, kernel, cpu string, cores int) string {
+	return fmt.Sprintf("engine %s; api %s; cgroup v%s %s; kernel %s; cpu %s x%d",
+		h.EngineVersion, h.APIVersion, h.CgroupVersion, h.CgroupDriver, kernel, cpu, cores)
+}
+
+// ReadManifest reads a run directory's manifest.
+func ReadManifest(dir string) (Manifest, error) {
+	var m Manifest
+	b, err := os.ReadFile(filepath.Join(dir, journal.ManifestFile))
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("%s: %w", filepath.Join(dir, journal.ManifestFile), err)
+	}
+	return m, nil
 }
 
 // NewRunID returns a sortable unique run id and its 8-char tag for names.
@@ -125,6 +158,28 @@ type Session struct {
 	Plan     []scenario.Start
 	Dir      string
 	Manifest Manifest
+	Resume   bool // continue the journal in Dir: run only the missing starts
+}
+
+// ErrLocked: another coldstart holds the run directory.
+var ErrLocked = errors.New("run directory in use by another coldstart")
+
+// lockDir takes an exclusive, non-blocking lock on dir; the kernel releases
+// it when the process dies, so a crash leaves no stale lock.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
+	}
+	return f, nil
+}
+
+func startKey(scenario, kind string, iter int) string {
+	return scenario + "\x00" + kind + "\x00" + strconv.Itoa(iter)
 }
 
 // Outcome of a session.
@@ -141,18 +196,63 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run dir: %w", err)
 	}
+	lock, err := lockDir(s.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+	runs := filepath.Join(s.Dir, journal.RunsFile)
+	var prior []result.Record
+	var warnings []string
+	if s.Resume {
+		if prior, warnings, err = journal.Read(runs); err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+		if len(warnings) > 0 {
+			// A torn last line: rewrite the journal without it before appending.
+			if err := rewriteJournal(runs, prior); err != nil {
+				return nil, err
+			}
+		}
+	} else if _, err := os.Stat(runs); err == nil {
+		return nil, fmt.Errorf("%s already holds a run: use --resume %s to continue it, or another --out", s.Dir, s.Dir)
+	}
+	skip := map[int]bool{}
+	if s.Resume {
+		have := map[string]bool{}
+		for _, r := range prior {
+			have[startKey(r.Scenario, r.Kind, r.Iteration)] = true
+		}
+		for seq, st := range s.Plan {
+			if have[startKey(s.Suite.Scenarios[st.Scenario].Name, st.Kind, st.Iteration)] {
+				skip[seq] = true
+			}
+		}
+		if n := len(s.Manifest.Resumes); n > 0 {
+			s.Manifest.Resumes[n-1].Skipped = len(skip)
+		}
+		if err := s.reconcile(ctx, prior); err != nil {
+			return nil, err
+		}
+	}
 	if err := journal.WriteJSONAtomic(filepath.Join(s.Dir, journal.ManifestFile), s.Manifest); err != nil {
 		return nil, err
 	}
-	w, err := journal.Create(filepath.Join(s.Dir, journal.RunsFile))
+	w, err := journal.Create(runs)
 	if err != nil {
 		return nil, err
 	}
 	defer w.Close()
-	col := &Collector{W: w}
+	wal, err := journal.CreateWAL(filepath.Join(s.Dir, journal.WALFile))
+	if err != nil {
+		return nil, err
+	}
+	defer wal.Close()
+	s.Runner.WAL = wal
+	col := &Collector{W: w, Records: prior}
 	s.Runner.Journal = col
 	ru0, t0 := rusage(), time.Now()
-	_, xerr := s.Runner.Execute(ctx, s.Suite, s.Plan, nil)
+	_, xerr := s.Runner.Execute(ctx, s.Suite, s.Plan, skip)
 	ru1, wall := rusage(), time.Since(t0)
 	out := &Outcome{Records: col.Records, Interrupted: xerr != nil}
 	names := make([]string, len(s.Suite.Scenarios))
@@ -163,7 +263,21 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 		Suite: s.Suite.Name, Run: s.Manifest.Run, Order: names,
 		Planned: len(s.Plan), Interrupted: out.Interrupted,
 	})
-	if n := len(col.Records); n > 0 {
+	for _, w := range warnings {
+		out.Summary.Warnings = append(out.Summary.Warnings, summary.Warning{Code: "journal", Message: w})
+	}
+	if n := len(s.Manifest.Resumes); n > 0 {
+		forced := 0
+		for _, r := range s.Manifest.Resumes {
+			if r.Forced {
+				forced++
+			}
+		}
+		out.Summary.Resumed = n
+		out.Summary.Warnings = append(out.Summary.Warnings, summary.Warning{Code: "resumed",
+			Message: fmt.Sprintf("run resumed %d time(s) (%d forced past a changed suite, harness or host): its starts were not all taken in one go", n, forced)})
+	}
+	if n := len(col.Records) - len(prior); n > 0 {
 		cpu := cpuMS(ru1) - cpuMS(ru0)
 		out.Summary.Harness = &summary.Cost{Starts: n, CPUMS: cpu, CPUMSPerStart: cpu / float64(n),
 			MaxRSSBytes: ru1.Maxrss * 1024, WallMS: float64(wall.Microseconds()) / 1000}
@@ -182,4 +296,42 @@ func rusage() syscall.Rusage {
 
 func cpuMS(ru syscall.Rusage) float64 {
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
+}
+
+// reconcile removes the containers of starts that were in flight when an
+// earlier process died: an intent in the WAL without a record in the journal.
+func (s *Session) reconcile(ctx context.Context, prior []result.Record) error {
+	intents, err := journal.ReadWAL(filepath.Join(s.Dir, journal.WALFile))
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, r := range prior {
+		have[startKey(r.Scenario, r.Kind, r.Iteration)] = true
+	}
+	for _, in := range intents {
+		if have[startKey(in.Scenario, in.Kind, in.Iteration)] {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeGrace)
+		err := s.Runner.Engine.Remove(rctx, in.Container)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("reconcile start %d (%s): %w", in.Seq, in.Container, err)
+		}
+	}
+	return nil
+}
+
+// rewriteJournal replaces the journal with recs, atomically.
+func rewriteJournal(path string, recs []result.Record) error {
+	var b []byte
+	for i := range recs {
+		l, err := json.Marshal(&recs[i])
+		if err != nil {
+			return err
+		}
+		b = append(append(b, l...), '\n')
+	}
+	return journal.WriteFileAtomic(path, b)
 }

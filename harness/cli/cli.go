@@ -19,10 +19,11 @@ import (
 // Exit codes, documented in the README.
 const (
 	ExitOK          = 0
-	ExitError       = 1 // internal error, results not durable
-	ExitBadInput    = 2 // bad suite, flags, missing image, failed build or setup
-	ExitEngine      = 3 // the engine cannot be reached
-	ExitMisses      = 4 // --fail-on-miss and a measured start missed
+	ExitError       = 1   // internal error, results not durable
+	ExitBadInput    = 2   // bad suite, flags, missing image, failed build or setup
+	ExitEngine      = 3   // the engine cannot be reached
+	ExitMisses      = 4   // --fail-on-miss and a measured start missed
+	ExitMaxDuration = 124 // --max-duration reached (as timeout(1))
 	ExitInterrupted = 130
 	ExitTerminated  = 143
 )

@@ -51,6 +51,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	format := fs.String("format", "text", "stdout report: "+strings.Join(reports.Names(), ", "))
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	failOnMiss := fs.Bool("fail-on-miss", false, "exit 4 when a measured start misses its deadline or fails")
+	resume := fs.String("resume", "", "continue the interrupted run in `RUN_DIR`: only the missing starts run")
+	force := fs.Bool("force", false, "with --resume: continue even if the suite, harness version or host changed (recorded)")
+	maxDuration := fs.Duration("max-duration", 0, "stop scheduling after this long, keep what was measured, exit 124 (0 = no limit)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: coldstart run [flags] [SUITE]\n\nRuns every scenario of SUITE (default %s): fresh containers, timed from the\nstart call to the first healthy answer on the app's Unix socket.\n\nFlags:\n", DefaultSuite)
 		fs.PrintDefaults()
@@ -67,6 +70,27 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	file := DefaultSuite
 	if fs.NArg() == 1 {
 		file = fs.Arg(0)
+	}
+	var prev *bench.Manifest
+	if *resume != "" {
+		m, err := bench.ReadManifest(*resume)
+		if err != nil {
+			return WithCode(ExitBadInput, fmt.Errorf("--resume: %w", err))
+		}
+		prev = &m
+		if fs.NArg() == 0 {
+			file = m.SuiteAbs
+		}
+		if *runs > 0 || len(names) > 0 || *out != "" {
+			return WithCode(ExitBadInput, errors.New("--resume takes the run's own --runs, --scenario and directory from its manifest; do not give them again"))
+		}
+		if v, ok := m.Overrides["runs"]; ok {
+			fmt.Sscan(v, runs)
+		}
+		if v, ok := m.Overrides["scenario"]; ok {
+			names.Set(v)
+		}
+		*out = *resume
 	}
 	rf, ok := reports.Lookup(*format)
 	if !ok {
@@ -100,6 +124,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	ctx, signalled, stop := signalContext(ctx, stderr)
 	defer stop()
+	timedOut := func() bool { return false }
+	if *maxDuration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *maxDuration)
+		defer cancel()
+		timedOut = func() bool { return errors.Is(ctx.Err(), context.DeadlineExceeded) }
+	}
 
 	d, err := engine.Dial(ctx, 5*time.Second)
 	if err != nil {
@@ -118,6 +149,27 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	runID, tag := bench.NewRunID(time.Now())
 	owner := bench.Owner()
+	kernel, cpu, cores := bench.HostFacts()
+	fingerprint := bench.Fingerprint(host, kernel, cpu, cores)
+	var resumes []bench.Resume
+	if prev != nil {
+		var reasons []string
+		if prev.SuiteHash != suite.Hash {
+			reasons = append(reasons, fmt.Sprintf("suite %s changed (sha256 %.12s -> %.12s)", file, prev.SuiteHash, suite.Hash))
+		}
+		if prev.Harness != FullVersion() {
+			reasons = append(reasons, fmt.Sprintf("harness version %s -> %s", prev.Harness, FullVersion()))
+		}
+		if prev.Fingerprint != fingerprint {
+			reasons = append(reasons, fmt.Sprintf("host changed: %q -> %q", prev.Fingerprint, fingerprint))
+		}
+		if len(reasons) > 0 && !*force {
+			return WithCode(ExitBadInput, fmt.Errorf("--resume %s refused: %s (--force to continue anyway; it is recorded)", *resume, strings.Join(reasons, "; ")))
+		}
+		runID = prev.Run
+		tag = runID[len(runID)-8:]
+		resumes = append(prev.Resumes, bench.Resume{Time: time.Now().UTC(), Owner: owner, Forced: len(reasons) > 0, Reasons: reasons})
+	}
 	labels := map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: owner}
 	progress := newProgress(stderr, *quiet)
 	if err := bench.Prepare(ctx, suite, d, map[string]string{engine.LabelHarness: "1"}, progress.log()); err != nil {
@@ -145,7 +197,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if dir == "" {
 		dir = filepath.Join("results", suite.Name, strings.SplitN(runID, "-", 2)[0])
 	}
-	kernel, cpu, cores := bench.HostFacts()
 	cgv := 0
 	if cg != nil {
 		cgv = cg.Version()
@@ -175,8 +226,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			CgroupVersion: cgv, Kernel: kernel, CPUModel: cpu, Cores: cores,
 			SocketBase: base, Planned: len(plan), Scenarios: scenarioNames(suite),
 			Overrides: overrides, PlanOrder: "warmups, then measured starts round-robin across scenarios, then diagnostic starts",
-			Detection: "inotify on the socket's host dir armed before start; then connect+HTTP request, 1 ms between attempts; t0 = monotonic clock just before ContainerStart",
+			Detection:   "inotify on the socket's host dir armed before start; then connect+HTTP request, 1 ms between attempts; t0 = monotonic clock just before ContainerStart",
+			SuiteAbs:    suiteAbs(suite),
+			Fingerprint: fingerprint,
+			Resumes:     resumes,
 		},
+		Resume: prev != nil,
+	}
+	if prev != nil {
+		sess.Manifest.Started, sess.Manifest.Args = prev.Started, prev.Args
 	}
 	progress.total = len(plan)
 	res, runErr := sess.Run(ctx)
@@ -187,13 +245,22 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		fmt.Fprintf(stderr, "results in %s\n", dir)
 	}
+	if res == nil {
+		res = &bench.Outcome{}
+	}
 	if runErr != nil {
+		if errors.Is(runErr, bench.ErrLocked) {
+			return WithCode(ExitBadInput, runErr)
+		}
+		if timedOut() {
+			return WithCode(ExitMaxDuration, fmt.Errorf("--max-duration %v reached: %d of %d starts completed; resume with: coldstart run --resume %s", *maxDuration, len(res.Records), len(plan), dir))
+		}
 		if s := signalled(); s != nil {
 			code := ExitInterrupted
 			if s == syscall.SIGTERM {
 				code = ExitTerminated
 			}
-			return WithCode(code, fmt.Errorf("interrupted by %v: %d of %d starts completed; journal and summary kept in %s", s, len(res.Records), len(plan), dir))
+			return WithCode(code, fmt.Errorf("interrupted by %v: %d of %d starts completed; journal and summary kept in %s; resume with: coldstart run --resume %s", s, len(res.Records), len(plan), dir, dir))
 		}
 		if errors.Is(runErr, engine.ErrUnreachable) {
 			return WithCode(ExitEngine, runErr)
@@ -208,6 +275,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	return nil
+}
+
+func suiteAbs(s *scenario.Suite) string {
+	if filepath.IsAbs(s.File) {
+		return s.File
+	}
+	return filepath.Join(s.Dir, filepath.Base(s.File))
 }
 
 func scenarioNames(s *scenario.Suite) []string {

@@ -59,6 +59,14 @@ func Dial(ctx context.Context, timeout time.Duration) (*Docker, error) {
 	return &Docker{c: c}, nil
 }
 
+// Ping checks that the engine answers.
+func (d *Docker) Ping(ctx context.Context) error {
+	if _, err := d.c.Ping(ctx); err != nil {
+		return classify("ping", err)
+	}
+	return nil
+}
+
 // Close releases the client's connections.
 func (d *Docker) Close() error { return d.c.Close() }
 

@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/coldstart/coldstart/harness/result"
 )
@@ -228,11 +229,11 @@ func clip(s string) string {
 	if len(s) <= maxText {
 		return s
 	}
+	// Do not split a UTF-8 sequence (which is at most 4 bytes long); in
+	// invalid UTF-8, just cut.
 	cut := maxText
-	for cut > 0 && !isRuneStart(s[cut]) {
+	for cut > maxText-utf8.UTFMax+1 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "..."
 }
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

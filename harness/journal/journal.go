@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/coldstart/coldstart/harness/result"
 )
@@ -158,4 +159,76 @@ func WriteJSONAtomic(path string, v any) error {
 		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
 	}
 	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WALFile holds the write-ahead intents: one line per start, written and
+// fsynced before the container is created, so that after a crash the starts
+// in flight (an intent without a record) can be reconciled.
+const WALFile = "wal.jsonl"
+
+// Intent is one write-ahead line.
+type Intent struct {
+	Seq       int       `json:"seq"`
+	Scenario  string    `json:"scenario"`
+	Kind      string    `json:"kind"`
+	Iteration int       `json:"iter"`
+	Container string    `json:"container"` // the name the container will have
+	Time      time.Time `json:"time"`
+}
+
+// WAL appends intents.
+type WAL struct{ f *os.File }
+
+// CreateWAL opens the write-ahead log at path for appending.
+func CreateWAL(path string) (*WAL, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("wal: %w", err)
+	}
+	return &WAL{f: f}, nil
+}
+
+// Intend records, durably, that a start is about to create a container.
+func (w *WAL) Intend(in Intent) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	if _, err := w.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("wal: write: %w", err)
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("wal: fsync: %w", err)
+	}
+	return nil
+}
+
+// Close closes the log.
+func (w *WAL) Close() error { return w.f.Close() }
+
+// ReadWAL reads every intent; a torn last line is dropped.
+func ReadWAL(path string) ([]Intent, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []Intent
+	lines := bytes.Split(b, []byte("\n"))
+	for i, l := range lines {
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		var in Intent
+		if err := json.Unmarshal(l, &in); err != nil {
+			if i == len(lines)-1 {
+				break // torn by a crash mid-write
+			}
+			return out, fmt.Errorf("%s:%d: damaged intent: %v", path, i+1, err)
+		}
+		out = append(out, in)
+	}
+	return out, nil
 }

@@ -81,7 +81,7 @@ type parser struct {
 	// checked holds mappings whose keys were checked for duplicates: a mapping
 	// merged into many scenarios is checked once.
 	checked map[*yaml.Node]bool
-	dir       string // absolute directory of the file
+	dir     string // absolute directory of the file
 
 	// Budgets against alias bombs: aliases let a small file name a huge tree.
 	visits, maxVisits int

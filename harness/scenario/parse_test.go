@@ -506,7 +506,7 @@ func TestAliasBombs(t *testing.T) {
 			manyLines("      K%d: *v\n", 5000), refused},
 		{"many copies of a big scenario", "x-s: &s {image: a, env: {" + strings.TrimSuffix(manyLines("K%d: v, ", 2000), ", ") + "}}\n" +
 			"suite: s\nscenarios:\n" + manyLines("  - {<<: *s, name: n%d}\n", 5000), refused},
-		{"merge chain", "x-0: &m0 {a0: 1}\n" + chain(1000) + "suite: s\nscenarios:\n" + manyLines("  - {<<: *m999, name: n%d, image: a}\n", 1000), refused},
+		{"merge chain", "x-0: &m0 {runs: 1}\n" + chain(1000) + "suite: s\nscenarios:\n" + manyLines("  - {<<: *m999, name: n%d, image: a}\n", 1000), refused},
 		{"self reference", "x-a: &a {b: *a, <<: *a}\nsuite: s\nscenarios: [{<<: *a, name: a, image: a}]\n", "scenarios[0].b: unknown key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -538,7 +538,7 @@ func manyLines(format string, n int) string {
 func chain(n int) string {
 	var b strings.Builder
 	for i := 1; i < n; i++ {
-		b.WriteString("x-" + strconv.Itoa(i) + ": &m" + strconv.Itoa(i) + " {<<: *m" + strconv.Itoa(i-1) + ", a" + strconv.Itoa(i) + ": 1}\n")
+		b.WriteString("x-" + strconv.Itoa(i) + ": &m" + strconv.Itoa(i) + " {<<: *m" + strconv.Itoa(i-1) + ", runs: 1}\n")
 	}
 	return b.String()
 }

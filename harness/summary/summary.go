@@ -42,6 +42,7 @@ type Summary struct {
 	Scenarios        []Scenario `json:"scenarios"`
 	Warnings         []Warning  `json:"warnings"` // about the run as a whole
 	Harness          *Cost      `json:"harness,omitempty"`
+	Resumed          int        `json:"resumed,omitempty"` // times the run was resumed after an interruption
 }
 
 // Cost is what the harness itself spent on the measured part of a run.
