@@ -64,7 +64,7 @@ func document(s *summary.Summary) []block {
 			sc.Image, num(sc.DeadlineMS), sc.N, sc.OK, sc.NWarmup, sc.NDiagnostic, strings.Join(misses, ", "),
 			plain(sc.AttemptsP50), ms(sc.ReadyMS.MeanOK), ms(sc.ReadyMS.StddevOK))})
 
-		doc = append(doc, block{sub: "distributions", numeric: true, header: []string{"metric", "n", "min", "p50", "p90", "p95", "p99", "max"},
+		dists := block{sub: "distributions", numeric: true, header: []string{"metric", "n", "min", "p50", "p90", "p95", "p99", "max"},
 			rows: [][]string{
 				quantRow("ready ms", sc.ReadyMS.N, sc.ReadyMS.Quantiles, ms),
 				quantRow("socket ms", sc.SocketMS.N, sc.SocketMS.Quantiles, ms),
@@ -72,7 +72,12 @@ func document(s *summary.Summary) []block {
 				quantRow("throttled ms", sc.ThrottledMS.N, sc.ThrottledMS.Quantiles, ms),
 				quantRow("throttled periods", sc.ThrottledPeriods.N, sc.ThrottledPeriods.Quantiles, plain),
 				quantRow("memory peak MiB", sc.MemoryPeak.N, sc.MemoryPeak.Quantiles, mib),
-			}})
+			}}
+		if sc.DetectLagMS.N > 0 {
+			// Only apps that stamp their listen time (go-hello) have ground truth.
+			dists.rows = append(dists.rows, quantRow("detect lag ms", sc.DetectLagMS.N, sc.DetectLagMS.Quantiles, ms))
+		}
+		doc = append(doc, dists)
 
 		lim := block{sub: "enforced limits", header: []string{"limit", "requested", "observed (inspect)", "enforced (cgroup)", "ok"}}
 		for _, l := range sc.Limits {
@@ -111,6 +116,10 @@ func document(s *summary.Summary) []block {
 	}
 	if len(s.Warnings) > 0 {
 		doc = append(doc, block{heading: "run warnings", items: warnings(s.Warnings)})
+	}
+	if h := s.Harness; h != nil {
+		doc = append(doc, block{para: fmt.Sprintf("harness: %.1f ms CPU for %d starts (%.2f ms per start), peak RSS %.1f MiB, wall %.1f s.",
+			h.CPUMS, h.Starts, h.CPUMSPerStart, float64(h.MaxRSSBytes)/(1<<20), h.WallMS/1000)})
 	}
 	return doc
 }

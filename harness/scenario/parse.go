@@ -49,7 +49,35 @@ func Load(file string, opt Options) (*Suite, error) {
 }
 
 // Parse parses and validates a suite file's bytes; file names it in errors and
-// anchors relative paths. Every problem is reported, as *Errors.
+// anchors relative paths. Every problem is reported, as *Errors sorted by
+// position; the suite is nil when there is any.
+//
+// The format (testdata/full.yaml uses every key):
+//
+//	suite: name                  # required; [a-z0-9][a-z0-9._-]*
+//	defaults: {...}              # any scenario key but name, image, build, setup
+//	scenarios:                   # required, non-empty
+//	  - name: app                # required, unique
+//	    image: ref               # required unless build; with build, the tag
+//	    build: {context: dir, dockerfile: Dockerfile, args: {K: v}}
+//	    setup: [cmd, ...]        # sh -c in the suite's directory, once
+//	    entrypoint: [...]        # or one string
+//	    command: [...]           # or one string
+//	    env: {K: v}              # merged per variable over the defaults'
+//	    user: "1000:1000"
+//	    socket: /run/app/app.sock
+//	    health: {method: GET, path: /, status: 200, body: text, timeout: 500ms}
+//	    limits: {cpus: 0.1 | cpu_quota: µs + cpu_period: µs, memory: 128m,
+//	             memory_swap: 128m | -1, kernel_memory: 128m, pids: 64, cpuset: 0-1}
+//	    deadline: 3s
+//	    runs: 20
+//	    warmup: 0
+//	    import_time: 0
+//
+// Top-level keys starting with x- are ignored, to hold anchors; merge keys
+// (<<: *anchor) work anywhere. Limits and health merge over the defaults per
+// key, except that cpus and cpu_quota/cpu_period replace each other as a group.
+// Without memory_swap anywhere, memory_swap is memory: no swap.
 func Parse(file string, data []byte, opt Options) (*Suite, error) {
 	p := &parser{file: file, opt: opt, seen: map[errKey]bool{}, checked: map[*yaml.Node]bool{}}
 	s := p.parse(data)

@@ -238,8 +238,9 @@ func TestParseErrors(t *testing.T) {
 		{"null scenarios", "suite: s\nscenarios:\n", Options{}, "f.yaml:2:1: scenarios: empty; list at least one scenario"},
 		{"scenarios mapping", "suite: s\nscenarios: {name: a}\n", Options{},
 			"f.yaml:2:12: scenarios: want a list of scenarios, got a mapping"},
-		{"scenario string", "suite: s\nscenarios: [a]\n", Options{},
-			`f.yaml:2:13: scenarios[0]: want a mapping with name and image, got string "a"`},
+		{"scenario string", "suite: s\nscenarios: [a, {image: b}]\n", Options{},
+			`f.yaml:2:13: scenarios[0]: want a mapping with name and image, got string "a"` + "\n" +
+				"f.yaml:2:16: scenarios[1].name: missing"},
 		{"missing name and image", "suite: s\nscenarios:\n  - runs: 1\n", Options{},
 			"f.yaml:3:5: scenarios[0].name: missing\nf.yaml:3:5: scenarios[0].image: missing; set image or build"},
 		{"bad names", "suite: My-Suite\nscenarios:\n  - name: -a\n    image: a\n", Options{},
@@ -317,6 +318,9 @@ func TestParseErrors(t *testing.T) {
 				"f.yaml:8:33: scenarios[5].socket: path is 110 bytes, over the 107-byte limit of a Unix socket path"},
 		{"host socket", head + "    socket: /run/" + strings.Repeat("s", 40) + "\n", Options{HostDirLen: 70},
 			`f.yaml:5:13: scenarios[0].socket: the host side of the socket would be 111 bytes (host directory 70 + 1 + "ssssssssssssssssssssssssssssssssssssssss"), over the 107-byte limit of a Unix socket path; use a shorter file name`},
+		{"host socket bad and default", "suite: s\nscenarios:\n  - {name: a, image: a, socket: x}\n  - {name: b, image: a}\n", Options{HostDirLen: 99},
+			`f.yaml:3:33: scenarios[0].socket: must be an absolute path, got "x"` + "\n" +
+				`f.yaml:4:5: scenarios[1].socket: default /run/app/app.sock: the host side of the socket would be 108 bytes (host directory 99 + 1 + "app.sock"), over the 107-byte limit of a Unix socket path; use a shorter file name`},
 		{"host socket default", head, Options{HostDirLen: 99},
 			`f.yaml:3:5: scenarios[0].socket: default /run/app/app.sock: the host side of the socket would be 108 bytes (host directory 99 + 1 + "app.sock"), over the 107-byte limit of a Unix socket path; use a shorter file name`},
 		{"cpu conflicts", "suite: s\nscenarios:\n" +
@@ -541,4 +545,60 @@ func chain(n int) string {
 		b.WriteString("x-" + strconv.Itoa(i) + ": &m" + strconv.Itoa(i) + " {<<: *m" + strconv.Itoa(i-1) + ", runs: 1}\n")
 	}
 	return b.String()
+}
+
+func TestErrorFormat(t *testing.T) {
+	errs := Errors{
+		{File: "a.yaml", Line: 3, Col: 7, Field: "scenarios[0].runs", Msg: "must be at least 1, got 0"},
+		{File: "a.yaml", Line: 1, Col: 1, Msg: "empty file"},
+	}
+	var err error = &errs
+	want := "a.yaml:3:7: scenarios[0].runs: must be at least 1, got 0\na.yaml:1:1: empty file"
+	if err.Error() != want {
+		t.Errorf("got\n%s\nwant\n%s", err, want)
+	}
+	var one *Error
+	if !errors.As(err, &one) || one.Line != 3 {
+		t.Errorf("errors.As found %v", one)
+	}
+}
+
+// TestTooManyErrors checks that a file of nothing but mistakes gives a
+// bounded report that says it stopped.
+func TestTooManyErrors(t *testing.T) {
+	in := "suite: s\nscenarios:\n  - name: a\n    image: a\n" + manyLines("    k%d: 1\n", 1500)
+	_, err := Parse("f.yaml", []byte(in), Options{})
+	var errs *Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("got %v", err)
+	}
+	if len(*errs) != maxErrors+1 {
+		t.Fatalf("got %d errors, want %d", len(*errs), maxErrors+1)
+	}
+	if last := (*errs)[maxErrors]; last.Msg != "too many errors; stopped after 1000" || last.Line != 1004 {
+		t.Errorf("last error: %v", last)
+	}
+}
+
+func TestParseLenient(t *testing.T) {
+	// Extension keys hold anchors; empty optional sections are no sections.
+	in := `suite: s
+x-common: &common {runs: 3}
+defaults:
+scenarios:
+  - <<: *common
+    name: a
+    image: a
+    limits:
+    health:
+    env:
+    setup:
+`
+	s, err := Parse("f.yaml", []byte(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc := s.Scenarios[0]; sc.Runs != 3 || sc.Env != nil || sc.Setup != nil || sc.Limits.Memory != DefaultMemory {
+		t.Errorf("got %+v", sc)
+	}
 }

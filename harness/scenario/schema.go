@@ -26,6 +26,7 @@ var (
 // spec is a scenario or the defaults as written: only what the file sets.
 type spec struct {
 	node                *yaml.Node
+	field               string
 	given               map[string]bool // keys written, valid or not: only absent ones are "missing"
 	name, image, user   opt[string]
 	socket              opt[string]
@@ -141,11 +142,11 @@ func (p *parser) suite(root *yaml.Node, s *Suite) {
 				first[c.name.v] = c.name.n
 			}
 		}
-		sc := p.merge(s, &defaults, c, i)
-		if !c.socket.set && !defaults.socket.set && !defaultSocketChecked {
+		sc := p.merge(s, &defaults, c)
+		if !c.given["socket"] && !defaults.given["socket"] && !defaultSocketChecked {
 			defaultSocketChecked = true
 			if msg := p.hostSocket(DefaultSocket); msg != "" {
-				p.errorf(c.node, index("scenarios", i)+".socket", "default %s: %s", DefaultSocket, msg)
+				p.errorf(c.node, join(c.field, "socket"), "default %s: %s", DefaultSocket, msg)
 			}
 		}
 		s.Scenarios = append(s.Scenarios, sc)
@@ -182,7 +183,7 @@ func (p *parser) scenarios(k, v *yaml.Node) []spec {
 
 // spec reads a scenario, or with inDefaults the defaults.
 func (p *parser) spec(n *yaml.Node, field string, inDefaults bool) spec {
-	s := spec{node: n, given: map[string]bool{}}
+	s := spec{node: n, field: field, given: map[string]bool{}}
 	if isNull(n) && inDefaults {
 		return s
 	}
@@ -553,8 +554,8 @@ func (p *parser) swapCheck(mem, swap opt[int64]) {
 }
 
 // merge fills one scenario from what it sets, then the defaults, then the built-in defaults.
-func (p *parser) merge(s *Suite, d, c *spec, i int) Scenario {
-	field := index("scenarios", i)
+func (p *parser) merge(s *Suite, d, c *spec) Scenario {
+	field := c.field
 	sc := Scenario{
 		Name:       c.name.v,
 		Setup:      c.setup.v,
