@@ -25,13 +25,13 @@ func (e *PrepareError) Unwrap() error { return e.Err }
 // Prepare runs each scenario's setup commands (once per distinct command, in
 // the suite's directory), builds the images that have a build section, and
 // checks that every image exists locally. Nothing is pulled.
-func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[string]string, log io.Writer) error {
+func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[string]string, skipSetup bool, log io.Writer) error {
 	ran := map[string]bool{}
 	built := map[string]bool{}
 	for i := range s.Scenarios {
 		sc := &s.Scenarios[i]
 		for _, c := range sc.Setup {
-			if ran[c] {
+			if ran[c] || skipSetup {
 				continue
 			}
 			ran[c] = true
@@ -40,7 +40,7 @@ func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[strin
 			cmd.Dir = s.Dir
 			cmd.Stdout, cmd.Stderr = log, log
 			if err := cmd.Run(); err != nil {
-				return &PrepareError{fmt.Errorf("%s:%d: scenarios.%s.setup: %q: %v", s.File, sc.Line, sc.Name, c, err)}
+				return &PrepareError{fmt.Errorf("%s:%d:1: scenarios[%d].setup: %q: %v", s.File, sc.Line, i, c, err)}
 			}
 		}
 		if sc.Build != nil && !built[sc.Image] {
@@ -53,7 +53,7 @@ func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[strin
 			err := b.Build(ctx, engine.BuildSpec{Context: sc.Build.Context, Dockerfile: sc.Build.Dockerfile,
 				Tag: sc.Image, Args: sc.Build.Args, Labels: l}, io.Discard)
 			if err != nil {
-				return &PrepareError{fmt.Errorf("%s:%d: scenarios.%s.build: %w", s.File, sc.Line, sc.Name, err)}
+				return &PrepareError{fmt.Errorf("%s:%d:1: scenarios[%d].build: %w", s.File, sc.Line, i, err)}
 			}
 		}
 		ok, err := b.ImageExists(ctx, sc.Image)
@@ -61,7 +61,7 @@ func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[strin
 			return err
 		}
 		if !ok {
-			return &PrepareError{fmt.Errorf("%s:%d: scenarios.%s.image: image %q is not on this engine, and coldstart never pulls: build it or add a build section", s.File, sc.Line, sc.Name, sc.Image)}
+			return &PrepareError{fmt.Errorf("%s:%d:1: scenarios[%d].image: image %q is not on this engine, and coldstart never pulls: build it or add a build section", s.File, sc.Line, i, sc.Image)}
 		}
 	}
 	return nil

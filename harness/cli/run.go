@@ -53,6 +53,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	failOnMiss := fs.Bool("fail-on-miss", false, "exit 4 when a measured start misses its deadline or fails")
 	resume := fs.String("resume", "", "continue the interrupted run in `RUN_DIR`: only the missing starts run")
 	force := fs.Bool("force", false, "with --resume: continue even if the suite, harness version or host changed (recorded)")
+	skipSetup := fs.Bool("skip-setup", false, "do not run the suite's setup commands (their output must already exist; for the harness container)")
 	maxDuration := fs.Duration("max-duration", 0, "stop scheduling after this long, keep what was measured, exit 124 (0 = no limit)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: coldstart run [flags] [SUITE]\n\nRuns every scenario of SUITE (default %s): fresh containers, timed from the\nstart call to the first healthy answer on the app's Unix socket.\n\nFlags:\n", DefaultSuite)
@@ -172,7 +173,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	labels := map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: owner}
 	progress := newProgress(stderr, *quiet)
-	if err := bench.Prepare(ctx, suite, d, map[string]string{engine.LabelHarness: "1"}, progress.log()); err != nil {
+	if err := bench.Prepare(ctx, suite, d, map[string]string{engine.LabelHarness: "1"}, *skipSetup, progress.log()); err != nil {
 		var pe *bench.PrepareError
 		if errors.As(err, &pe) {
 			return WithCode(ExitBadInput, err)
