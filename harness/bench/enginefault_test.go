@@ -160,6 +160,8 @@ func (p *privateEngine) start() (time.Duration, error) {
 			if st := procState(pid); st == "" || st == "Z" {
 				p.t.Logf("containerd %d of the killed dockerd is %s: removing its pid file", pid, map[string]string{"": "gone", "Z": "a zombie"}[st])
 				os.Remove(cpid)
+			} else {
+				p.t.Logf("containerd %d of the killed dockerd still runs (state %s): dockerd will reuse it", pid, st)
 			}
 		}
 	}
@@ -239,6 +241,32 @@ func (p *privateEngine) checkOwnContainerd() {
 	if _, err := os.Stat(p.containerdSock()); err != nil {
 		p.t.Fatalf("the private dockerd has no containerd of its own at %s: %v\n%s", p.containerdSock(), err, p.logTail(20))
 	}
+}
+
+// logSize and restartLog pick out the interesting lines a (re)start wrote.
+func (p *privateEngine) logSize() int64 {
+	fi, err := os.Stat(p.logPath)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+func (p *privateEngine) restartLog(from int64) string {
+	b, _ := os.ReadFile(p.logPath)
+	if int64(len(b)) < from {
+		return ""
+	}
+	var keep []string
+	for _, l := range strings.Split(string(b[from:]), "\n") {
+		for _, k := range []string{"Starting up", "containerd process", "containerd is still", "failed to start", "Loading containers", "shim", "stale", "API listen"} {
+			if strings.Contains(l, k) {
+				keep = append(keep, "    "+l)
+				break
+			}
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 func (p *privateEngine) logTail(n int) string {
@@ -708,6 +736,7 @@ func testKilledComesBack(t *testing.T, g *faultRig) {
 		state              engine.State
 		stateErr           error
 		restartErr         error
+		logFrom            int64
 	}
 	var obs observed
 	hold := make(chan struct{})
@@ -725,6 +754,7 @@ func testKilledComesBack(t *testing.T, g *faultRig) {
 				time.Sleep(200 * time.Millisecond)
 				obs.procsDown = p.procs()
 				time.Sleep(1300 * time.Millisecond)
+				obs.logFrom = p.logSize()
 				obs.upTook, obs.restartErr = p.start()
 				obs.upAt = time.Now()
 				if obs.restartErr != nil {
@@ -744,8 +774,11 @@ func testKilledComesBack(t *testing.T, g *faultRig) {
 		})
 	}
 
+	// A safety net only: the run must end long before it.
+	ectx, ecancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer ecancel()
 	t0 := time.Now()
-	done, err := r.Execute(context.Background(), s, plan, nil)
+	done, err := r.Execute(ectx, s, plan, nil)
 	took := time.Since(t0)
 	select {
 	case <-faultDone:
@@ -763,6 +796,7 @@ func testKilledComesBack(t *testing.T, g *faultRig) {
 	for pid, cl := range obs.procsDown {
 		t.Logf("  %d %.140s", pid, cl)
 	}
+	t.Logf("restart, from dockerd's log:\n%s", p.restartLog(obs.logFrom))
 	t.Logf("after the restart, the lost container: state=%+v err=%v", obs.state, obs.stateErr)
 	for pid, cl := range obs.procsUp {
 		t.Logf("  after restart: %d %.140s", pid, cl)
@@ -859,10 +893,16 @@ func testGoneForGood(t *testing.T, g *faultRig) {
 			}()
 		})
 	}
+	ectx, ecancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer ecancel()
 	t0 := time.Now()
-	done, err := r.Execute(context.Background(), s, plan, nil)
+	done, err := r.Execute(ectx, s, plan, nil)
 	took := time.Since(t0)
-	<-killed
+	select {
+	case <-killed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the engine was never killed")
+	}
 	sinceKill := time.Since(killAt)
 	t.Logf("Execute: done=%d in %v (%v after the kill; dockerd reaped in %v): err=%v",
 		done, took.Round(time.Millisecond), sinceKill.Round(time.Millisecond), killTook.Round(time.Millisecond), err)
@@ -898,11 +938,12 @@ func testGoneForGood(t *testing.T, g *faultRig) {
 	fe.Close()
 
 	// The engine returns: the leftover is found by the run's label and collected.
+	from := p.logSize()
 	up, err := p.start()
 	if err != nil {
 		t.Fatalf("restart: %v\n%s", err, p.logTail(30))
 	}
-	t.Logf("engine back after %v", up.Round(time.Millisecond))
+	t.Logf("engine back after %v; from dockerd's log:\n%s", up.Round(time.Millisecond), p.restartLog(from))
 	ctx := context.Background()
 	d, err := engine.Dial(ctx, 5*time.Second)
 	if err != nil {

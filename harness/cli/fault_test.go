@@ -327,14 +327,22 @@ func TestFaultSIGTERM(t *testing.T) {
 func TestFaultSecondSignalExitsAtOnce(t *testing.T) {
 	t.Parallel()
 	base := shortBase(t)
+	// The app runs but never gives the expected answer: each start holds a
+	// running container for its whole deadline, so the graceful path, which
+	// must remove it, cannot be over before the second signal.
+	suite := writeSuiteCopy(t, "", "an answer go-hello never gives")
 	dir := filepath.Join(t.TempDir(), "run")
-	runs, wal := filepath.Join(dir, journal.RunsFile), filepath.Join(dir, journal.WALFile)
-	h := startHarness(t, "run", "--quiet", "--runs", "6", "--socket-dir", base, "--out", dir, quickstart)
-	// Signal while a start is in flight (an intent without its record): the
-	// graceful path would then have a container to remove.
-	waitFor(t, h, 90*time.Second, "a start in flight after the first record", func() bool {
-		n := countLines(runs)
-		return n >= 1 && countLines(wal) == n+1
+	runs := filepath.Join(dir, journal.RunsFile)
+	h := startHarness(t, "run", "--quiet", "--socket-dir", base, "--out", dir, suite)
+	waitFor(t, h, 60*time.Second, "manifest", func() bool {
+		_, err := os.Stat(filepath.Join(dir, journal.ManifestFile))
+		return err == nil
+	})
+	m := manifestOf(t, dir)
+	sock := filepath.Join(base, m.Run[len(m.Run)-8:], "000000", "app.sock")
+	waitFor(t, h, 30*time.Second, "the first start's socket", func() bool {
+		_, err := os.Stat(sock)
+		return err == nil
 	})
 	h.signal(t, syscall.SIGINT)
 	waitFor(t, h, 10*time.Second, "first-signal notice", func() bool { return strings.Contains(h.stderr.String(), "again to quit now") })
@@ -348,10 +356,9 @@ func TestFaultSecondSignalExitsAtOnce(t *testing.T) {
 	if strings.Contains(h.stderr.String(), "interrupted by") {
 		t.Errorf("the run ended through the graceful path, not at once:\n%s", h.stderr)
 	}
-	if _, _, err := journal.Read(runs); err != nil {
+	if _, _, err := journal.Read(runs); err != nil && !os.IsNotExist(err) {
 		t.Errorf("journal after a hard exit: %v", err)
 	}
-	m := manifestOf(t, dir)
 	// The harness is dead: gc removes the container in flight and the socket dir.
 	out, _, err := run(t, "gc", "--socket-dir", base)
 	if err != nil {
@@ -365,8 +372,9 @@ func TestFaultSecondSignalExitsAtOnce(t *testing.T) {
 }
 
 // writeSuiteCopy writes a copy of the quickstart suite outside the repository,
-// with absolute paths, and returns its file.
-func writeSuiteCopy(t *testing.T, setup string) string {
+// with absolute paths, and returns its file. setup "" is quickstart's own;
+// body "" is quickstart's healthy answer ("ok").
+func writeSuiteCopy(t *testing.T, setup, body string) string {
 	t.Helper()
 	scen, err := filepath.Abs("../../scenarios")
 	if err != nil {
@@ -375,12 +383,15 @@ func writeSuiteCopy(t *testing.T, setup string) string {
 	if setup == "" {
 		setup = "cd " + scen + " && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o apps/go-hello/app ./apps/go-hello"
 	}
+	if body == "" {
+		body = "ok"
+	}
 	suite := fmt.Sprintf(`# a copy of quickstart with absolute paths
 suite: quickstart-copy
 defaults:
   limits: {cpus: 0.1, memory: 128m, memory_swap: 128m, kernel_memory: 128m}
   deadline: 3s
-  health: {method: GET, path: /, status: 200, body: ok}
+  health: {method: GET, path: /, status: 200, body: %q}
 scenarios:
   - name: go-hello
     setup:
@@ -390,7 +401,7 @@ scenarios:
     image: coldstart/go-hello:latest
     runs: 1
     warmup: 1
-`, setup, filepath.Join(scen, "apps", "go-hello"))
+`, body, setup, filepath.Join(scen, "apps", "go-hello"))
 	f := filepath.Join(t.TempDir(), "suite.yaml")
 	if err := os.WriteFile(f, []byte(suite), 0o644); err != nil {
 		t.Fatal(err)
@@ -403,7 +414,7 @@ scenarios:
 func TestFaultResumeChangedSuite(t *testing.T) {
 	t.Parallel()
 	base := shortBase(t)
-	suite := writeSuiteCopy(t, "")
+	suite := writeSuiteCopy(t, "", "")
 	dir := filepath.Join(t.TempDir(), "run")
 	if _, stderr, err := run(t, "run", "--quiet", "--socket-dir", base, "--out", dir, suite); err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr)
@@ -445,7 +456,7 @@ func TestFaultResumeChangedSuite(t *testing.T) {
 func TestFaultResumeAfterTornWAL(t *testing.T) {
 	t.Parallel()
 	base := shortBase(t)
-	suite := writeSuiteCopy(t, "")
+	suite := writeSuiteCopy(t, "", "")
 	dir := filepath.Join(t.TempDir(), "run")
 	if _, stderr, err := run(t, "run", "--quiet", "--socket-dir", base, "--out", dir, suite); err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr)
@@ -505,6 +516,7 @@ func TestFaultRunDirLocked(t *testing.T) {
 	t0 := time.Now()
 	_, _, err := run(t, "run", "--quiet", "--runs", "200", "--socket-dir", base, "--out", dir, quickstart)
 	took := time.Since(t0)
+	t.Logf("second harness refused after %v: %v", took, err)
 	if Code(err) != ExitBadInput || !strings.Contains(fmt.Sprint(err), "in use") || !strings.Contains(fmt.Sprint(err), dir) {
 		t.Errorf("second harness: exit %d (%v) after %v; want 2 naming %s as in use", Code(err), err, took, dir)
 	}
@@ -607,7 +619,7 @@ func TestFaultMaxDurationDuringSetup(t *testing.T) {
 	t.Parallel()
 	base := shortBase(t)
 	scen, _ := filepath.Abs("../../scenarios")
-	suite := writeSuiteCopy(t, "sleep 2 && cd "+scen+" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o apps/go-hello/app ./apps/go-hello")
+	suite := writeSuiteCopy(t, "sleep 2 && cd "+scen+" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o apps/go-hello/app ./apps/go-hello", "")
 	dir := filepath.Join(t.TempDir(), "run")
 	_, _, err := run(t, "run", "--quiet", "--runs", "200", "--max-duration", "1s", "--socket-dir", base, "--out", dir, suite)
 	if Code(err) != ExitMaxDuration || !strings.Contains(fmt.Sprint(err), "--max-duration") {
@@ -736,5 +748,40 @@ func TestFaultGC(t *testing.T) {
 	}
 	if err := d.Remove(ctx, ids["live"]); err != nil && !errors.Is(err, context.Canceled) {
 		t.Error(err)
+	}
+}
+
+// Cancelled while the engine creates the container of a start: the harness
+// promises to remove the container in flight, so none may be left. (The
+// create request is cancelled on the client side only: the engine finishes it
+// after the harness already tried to remove the name.)
+func TestFaultCancelDuringCreate(t *testing.T) {
+	t.Parallel()
+	base := shortBase(t)
+	for i := 0; i < 12; i++ {
+		dir := filepath.Join(t.TempDir(), "run")
+		wal := filepath.Join(dir, journal.WALFile)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			var out, errb bytes.Buffer
+			done <- Run(ctx, []string{"run", "--quiet", "--runs", "5", "--socket-dir", base, "--out", dir, quickstart}, &out, &errb)
+		}()
+		// The intent is written just before the create call.
+		end := time.Now().Add(60 * time.Second)
+		for countLines(wal) < 2 && time.Now().Before(end) {
+			time.Sleep(200 * time.Microsecond)
+		}
+		time.Sleep(time.Duration(i*4) * time.Millisecond)
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("harness did not stop after cancel")
+		}
+		m := manifestOf(t, dir)
+		checkJournal(t, dir, m.Run)
+		t.Logf("delay %d ms", i*4)
+		noneLeft(t, m.Run)
 	}
 }
