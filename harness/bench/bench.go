@@ -166,13 +166,25 @@ func (r *Runner) Pending() []string { return r.pending }
 
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
+// DiagnosticStretch multiplies the deadline of diagnostic starts: the import
+// profiler slows the app, and a profile cut off at the deadline would miss
+// the very imports that made the start late. The limits stay the same.
+const DiagnosticStretch = 3
+
+func deadline(sc *scenario.Scenario, st scenario.Start) time.Duration {
+	if st.Kind == scenario.KindDiagnostic {
+		return DiagnosticStretch * sc.Deadline
+	}
+	return sc.Deadline
+}
+
 // One performs one cold start and returns its record, or nil when ctx was
 // cancelled before the start had an outcome (the container is removed anyway).
 func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Start, seq int) *result.Record {
 	rec := &result.Record{
 		V: result.Version, Run: r.Run, Scenario: sc.Name, Kind: st.Kind,
 		Iteration: st.Iteration, Seq: seq, Image: sc.Image,
-		DeadlineMS: ms(sc.Deadline),
+		DeadlineMS: ms(deadline(sc, st)),
 	}
 	// Clean-up must run even after Ctrl-C: its context does not inherit cancellation.
 	cleanCtx := context.WithoutCancel(ctx)
@@ -250,7 +262,7 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 	// t0: the harness's monotonic clock immediately before the start call.
 	t0 := time.Now()
 	go func() {
-		res, err := watch.Wait(pctx, t0.Add(sc.Deadline), exited, req)
+		res, err := watch.Wait(pctx, t0.Add(deadline(sc, st)), exited, req)
 		waitC <- waited{res, err}
 	}()
 	err = r.Engine.Start(ctx, id)
@@ -297,7 +309,7 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 		}
 	case errors.Is(werr, probe.ErrDeadline):
 		rec.Outcome = result.DeadlineExceeded
-		rec.Error = fmt.Sprintf("no healthy answer within %v", sc.Deadline)
+		rec.Error = fmt.Sprintf("no healthy answer within %v", deadline(sc, st))
 		if res.LastErr != nil {
 			rec.Error += ": last attempt: " + res.LastErr.Error()
 		} else if res.SocketAt.IsZero() {
