@@ -43,6 +43,19 @@ type Journal interface {
 // socket base ("<8-char run tag>/<6-digit seq>"), for the sun_path check.
 const DirNameLen = 15
 
+// callTimeout bounds a create or start call: an engine that hangs instead of
+// dying must not stall a run forever.
+const callTimeout = 60 * time.Second
+
+// hung turns a call's own timeout (not the run's cancellation) into an
+// engine-unreachable error.
+func hung(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: no answer within %v: %v", engine.ErrUnreachable, callTimeout, err)
+	}
+	return err
+}
+
 // removeGrace bounds the clean-up of a container, even after Ctrl-C.
 const removeGrace = 15 * time.Second
 
@@ -129,22 +142,25 @@ func (r *Runner) awaitEngine(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	wait := time.Second
-	for i := 0; i < 4; i++ {
+	ping := func() error {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		err := pinger.Ping(pctx)
-		cancel()
-		if err == nil {
-			return nil
-		}
+		defer cancel()
+		return pinger.Ping(pctx)
+	}
+	err := ping()
+	// Pings at 0, 1, 3, 7 and 15 s after the loss.
+	for wait := time.Second; err != nil && wait <= 8*time.Second; wait *= 2 {
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		wait *= 2
+		err = ping()
 	}
-	return fmt.Errorf("%w: gave up after 15 s of retries", engine.ErrUnreachable)
+	if err != nil {
+		return fmt.Errorf("%w: no answer after 15 s of retries: %v", engine.ErrUnreachable, err)
+	}
+	return nil
 }
 
 // removePending removes, once the engine is back, the containers that could
@@ -200,8 +216,11 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 
 	spec := r.spec(sc, st, seq, dir)
 	tc := time.Now()
-	id, err := r.Engine.Create(ctx, spec)
+	cctx, ccancel := context.WithTimeout(ctx, callTimeout)
+	id, err := r.Engine.Create(cctx, spec)
+	ccancel()
 	rec.CreateMS = ms(time.Since(tc))
+	err = hung(ctx, err)
 	if err != nil {
 		if ctx.Err() != nil {
 			// The create may have happened even though the call was cancelled.
@@ -265,8 +284,11 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 		res, err := watch.Wait(pctx, t0.Add(deadline(sc, st)), exited, req)
 		waitC <- waited{res, err}
 	}()
-	err = r.Engine.Start(ctx, id)
+	sctx, scancel := context.WithTimeout(ctx, callTimeout)
+	err = r.Engine.Start(sctx, id)
+	scancel()
 	rec.StartCallMS = ms(time.Since(t0))
+	err = hung(ctx, err)
 	rec.Time = t0.UTC()
 	if err != nil {
 		pcancel()
@@ -300,12 +322,14 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 		}
 	case errors.Is(werr, probe.ErrExited):
 		<-exited
-		rec.ExitMS = result.F(ms(exitAt.Sub(t0)))
 		rec.Outcome = result.ExitedBeforeReady
 		rec.Error = "exited before ready"
 		if exit.Err != nil {
+			// The wait broke (engine gone): no exit happened that we know of.
 			rec.Outcome = engineOutcome(exit.Err, result.EngineError)
 			rec.Error = exit.Err.Error()
+		} else {
+			rec.ExitMS = result.F(ms(exitAt.Sub(t0)))
 		}
 	case errors.Is(werr, probe.ErrDeadline):
 		rec.Outcome = result.DeadlineExceeded

@@ -32,18 +32,26 @@ import (
 // recovers. The machine's shared engine is never touched.
 //
 // Observed on Docker 20.10.24 / containerd 1.6.20 (live-restore off):
-//   - SIGKILL of dockerd also ends its managed containerd (the supervisor starts
-//     it with Pdeathsig SIGKILL), but the containerd-shim-runc-v2 and the
-//     container's process keep running.
-//   - On restart, the new containerd reconnects to the old shim, dockerd's
-//     restore finds the task and, live-restore being off, ends it: the
-//     container is "exited" (not removed, not running) once the API answers.
-//     Its shim and process are gone.
-//   - The stale API socket file stays after the SIGKILL: clients get
-//     ECONNREFUSED, not ENOENT. dockerd replaces it on restart.
+//   - SIGKILL of dockerd also ends its managed containerd (dockerd starts it
+//     with Pdeathsig SIGKILL, in its own session), but containerd-shim-runc-v2
+//     and the container's process keep running while dockerd is down.
+//   - The harness's open wait stream ends with "unexpected EOF"; a request on a
+//     kept-alive connection gets "connection reset by peer"; new requests get
+//     "Cannot connect to the Docker daemon at unix://...": the API socket file
+//     stays after the SIGKILL, so a connect is refused. All three are
+//     classified engine.ErrUnreachable. dockerd replaces the socket on restart.
+//   - On restart ("Loading containers"), the new containerd logs "shim
+//     disconnected ... cleaning up dead shim" and dockerd "Removing stale
+//     sandbox": before the API answers, the lost container is "exited"
+//     (ExitCode 2 here; not the app's own exit), neither running nor removed.
+//     Its shim and process are gone. Removing it is up to the harness.
+//   - pid 1 of these VMs reaps orphans slowly: the killed dockerd's containerd
+//     can still be a zombie at restart, which dockerd takes for a live
+//     containerd to reuse ("containerd is still running", then "timeout
+//     waiting for containerd to start"). start() drops the stale pid file.
 //   - dockerd bind-mounts its data root onto itself (shared propagation) and
-//     does not undo that after a SIGKILL; overlay and nsfs mounts of running
-//     containers stay too. Clean-up unmounts everything below the private dir.
+//     that mount outlives it; overlay and nsfs mounts of running containers
+//     outlive a SIGKILL. destroy() unmounts everything below the private dir.
 
 // privateEngine is a dockerd of the test's own.
 type privateEngine struct {
@@ -113,6 +121,13 @@ func startPrivateEngine(t *testing.T) *privateEngine {
 		}
 		errs = append(errs, fmt.Sprintf("%s: %v", drv, err))
 		// Start over with an empty data root for the next driver.
+		if p.running() {
+			p.kill()
+		}
+		for pid := range p.procs() { // its containerd: ours by its directory
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(100 * time.Millisecond)
 		p.unmountAll()
 		os.RemoveAll(filepath.Join(dir, "data"))
 		os.RemoveAll(filepath.Join(dir, "exec"))

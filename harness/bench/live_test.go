@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -103,7 +104,20 @@ func newRunner(t *testing.T) *Runner {
 		r.Cgroups = cg
 		r.CgroupPath = func(id string) string { return cgroup.PathFor(liveHost.CgroupDriver, "", id) }
 	}
+	goroutines := runtime.NumGoroutine()
 	t.Cleanup(func() {
+		// No goroutine of a start (probe, exit wait) may outlive it. Idle
+		// keep-alive connections to the engine are pooled, not leaked: drop them first.
+		live.Close()
+		n := runtime.NumGoroutine()
+		for i := 0; i < 50 && n > goroutines; i++ {
+			time.Sleep(20 * time.Millisecond)
+			n = runtime.NumGoroutine()
+		}
+		if n > goroutines {
+			buf := make([]byte, 1<<16)
+			t.Errorf("goroutines %d -> %d after the start:\n%s", goroutines, n, buf[:runtime.Stack(buf, true)])
+		}
 		cs, err := live.List(context.Background(), map[string]string{engine.LabelRun: run})
 		if err != nil {
 			t.Errorf("list: %v", err)

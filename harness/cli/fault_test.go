@@ -196,7 +196,9 @@ func dial(t *testing.T) *engine.Docker {
 }
 
 // noneLeft fails for every container of the run still on the engine (and
-// removes it, so that a failing test leaves nothing behind either).
+// removes it, so that a failing test leaves nothing behind either). A removal
+// in progress (a concurrent gc: the engine answers "already in progress")
+// gets a few seconds to finish; a leak stays.
 func noneLeft(t *testing.T, runID string) {
 	t.Helper()
 	if runID == "" {
@@ -204,9 +206,16 @@ func noneLeft(t *testing.T, runID string) {
 		return
 	}
 	d := dial(t)
-	cs, err := d.List(context.Background(), map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID})
-	if err != nil {
-		t.Fatal(err)
+	var cs []engine.Container
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var err error
+		cs, err = d.List(context.Background(), map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) == 0 || time.Now().After(end) {
+			break
+		}
 	}
 	for _, c := range cs {
 		t.Errorf("container %s (%s) of run %s left behind", c.Name, c.State, runID)
@@ -775,20 +784,9 @@ func TestFaultCancelDuringCreate(t *testing.T) {
 		}
 		m := manifestOf(t, dir)
 		checkJournal(t, dir, m.Run)
-		if cs := leftovers(t, m.Run); len(cs) > 0 {
-			t.Errorf("round %d, cancelled %v after the intent: container %s (%s) of the run left behind", i, delay*time.Millisecond, cs[0].Name, cs[0].State)
-		}
+		t.Logf("round %d: cancelled %v after the start's intent", i, delay*time.Millisecond)
 		noneLeft(t, m.Run)
 	}
-}
-
-func leftovers(t *testing.T, runID string) []engine.Container {
-	t.Helper()
-	cs, err := dial(t).List(context.Background(), map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
 }
 
 // lateCreate models what the engine does with a create request that the
@@ -799,6 +797,8 @@ type lateCreate struct {
 	*engine.Docker
 	interrupt func() // the Ctrl-C, arriving while the create call is in flight
 	late      *engine.ContainerSpec
+	made      string // the late container's id
+	err       error  // of the late create
 }
 
 func (e *lateCreate) Create(ctx context.Context, s engine.ContainerSpec) (string, error) {
@@ -814,9 +814,7 @@ func (e *lateCreate) Remove(ctx context.Context, id string) error {
 	err := e.Docker.Remove(ctx, id)
 	if s := e.late; s != nil {
 		e.late = nil
-		if _, cerr := e.Docker.Create(context.Background(), *s); cerr != nil {
-			return cerr
-		}
+		e.made, e.err = e.Docker.Create(context.Background(), *s)
 	}
 	return err
 }
@@ -831,7 +829,6 @@ func TestFaultInterruptedCreateLeavesNothing(t *testing.T) {
 	if _, err := bench.ClaimSocketDir(base, tag, bench.Owner()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { noneLeft(t, runID) })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r := &bench.Runner{
@@ -840,12 +837,16 @@ func TestFaultInterruptedCreateLeavesNothing(t *testing.T) {
 	}
 	sc := &scenario.Scenario{Name: "late", Image: img, Socket: "/run/app/app.sock", Deadline: 3 * time.Second,
 		Health: scenario.Health{Method: "GET", Path: "/", Status: 200, Timeout: 500 * time.Millisecond}}
-	if rec := r.One(ctx, sc, scenario.Start{Kind: scenario.KindMeasure}, 0); rec != nil {
-		t.Fatalf("an interrupted start made a record: %+v", rec)
+	e := r.Engine.(*lateCreate)
+	rec := r.One(ctx, sc, scenario.Start{Kind: scenario.KindMeasure}, 0)
+	t.Logf("late container %.12s, %v", e.made, e.err)
+	if e.err != nil {
+		t.Errorf("late create: %v", e.err)
 	}
-	if cs := leftovers(t, runID); len(cs) > 0 {
-		t.Errorf("container %s (%s) left behind by a start interrupted during its create", cs[0].Name, cs[0].State)
+	if rec != nil {
+		t.Errorf("an interrupted start made a record: %+v", rec)
 	}
+	noneLeft(t, runID)
 }
 
 // tinyImage builds a FROM scratch image holding one file (enough to create,
@@ -855,7 +856,7 @@ func tinyImage(t *testing.T, d *engine.Docker, name string) string {
 	img := "coldstart-test/" + name + ":" + strconv.Itoa(os.Getpid())
 	bctx := t.TempDir()
 	os.WriteFile(filepath.Join(bctx, "Dockerfile"), []byte("FROM scratch\nCOPY f /f\nCMD [\"/f\"]\n"), 0o644)
-	os.WriteFile(filepath.Join(bctx, "f"), []byte("not a program\n"), 0o644)
+	os.WriteFile(filepath.Join(bctx, "f"), []byte(name+": not a program\n"), 0o644) // an image of its own
 	labels := map[string]string{engine.LabelHarness: "1", "io.coldstart.test": "1"}
 	if err := d.Build(context.Background(), engine.BuildSpec{Context: bctx, Tag: img, Labels: labels}, nil); err != nil {
 		t.Fatalf("build: %v", err)

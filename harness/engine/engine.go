@@ -67,7 +67,7 @@ func (d *Docker) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the client's connections.
+// Close releases the client's idle connections (the client stays usable).
 func (d *Docker) Close() error { return d.c.Close() }
 
 // Host describes the engine and the machine under it, for the run manifest.
