@@ -63,6 +63,22 @@ func document(s *summary.Summary) []block {
 			"mean_ok %s ms, stddev_ok %s ms.",
 			sc.Image, num(sc.DeadlineMS), sc.N, sc.OK, sc.NWarmup, sc.NDiagnostic, strings.Join(misses, ", "),
 			plain(sc.AttemptsP50), ms(sc.ReadyMS.MeanOK), ms(sc.ReadyMS.StddevOK))})
+		var extra []string
+		if sc.Calibration {
+			extra = append(extra, "calibration scenario: its ready time is the platform's share (engine + runtime + CFS) under these limits")
+		}
+		if sc.AppShareP50MS != nil {
+			extra = append(extra, fmt.Sprintf("app share p50 = ready p50 − calibration p50 = %s ms", ms(*sc.AppShareP50MS)))
+		}
+		if sc.Cache != "" {
+			extra = append(extra, "cache: "+sc.Cache)
+		}
+		if sc.Contended > 0 {
+			extra = append(extra, fmt.Sprintf("%d of %d measured starts under contention", sc.Contended, sc.N))
+		}
+		if len(extra) > 0 {
+			doc = append(doc, block{para: strings.Join(extra, "; ") + "."})
+		}
 
 		dists := block{sub: "distributions", numeric: true, header: []string{"metric", "n", "min", "p50", "p90", "p95", "p99", "max"},
 			rows: [][]string{

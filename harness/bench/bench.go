@@ -67,6 +67,7 @@ type Runner struct {
 	Engine     Engine
 	Cgroups    *cgroup.Reader         // nil: no cgroup sampling
 	CgroupPath func(id string) string // container id -> path in the cgroup hierarchy
+	CgroupRoot string                 // the cpu hierarchy's mount (v1 /sys/fs/cgroup/cpu), for counting other containers
 	SocketBase string                 // short host directory holding the per-start socket dirs
 	Run        string                 // run id
 	Tag        string                 // 8-char run tag used in names
@@ -201,6 +202,7 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 		V: result.Version, Run: r.Run, Scenario: sc.Name, Kind: st.Kind,
 		Iteration: st.Iteration, Seq: seq, Image: sc.Image,
 		DeadlineMS: ms(deadline(sc, st)),
+		Cache:      sc.Cache, Calibration: sc.Calibration,
 	}
 	// Clean-up must run even after Ctrl-C: its context does not inherit cancellation.
 	cleanCtx := context.WithoutCancel(ctx)
@@ -215,6 +217,13 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 	os.Chmod(dir, 0o777)
 
 	spec := r.spec(sc, st, seq, dir)
+	if sc.Cache == scenario.CacheDrop {
+		// Outside the timed window: the start then reads image and binaries from disk.
+		if err := dropCaches(); err != nil {
+			return r.fail(rec, result.StartFailed, err)
+		}
+	}
+	before := markHost()
 	tc := time.Now()
 	cctx, ccancel := context.WithTimeout(ctx, callTimeout)
 	id, err := r.Engine.Create(cctx, spec)
@@ -303,6 +312,7 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 	}
 	w := <-waitC
 	res, werr := w.res, w.err
+	after := markHost()
 	var enf *cgroup.Enforced
 	if !res.ReadyAt.IsZero() {
 		// Sample first: the cgroup is the state at readiness, before any other call.
@@ -343,6 +353,15 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 	default: // ctx cancelled: interrupted, not a measurement
 		return nil
 	}
+	var cpu time.Duration
+	if rec.Cgroup != nil {
+		cpu = time.Duration(rec.Cgroup.CPUUsageMS * float64(time.Millisecond))
+	}
+	var path string
+	if r.CgroupPath != nil {
+		path = r.CgroupPath(id)
+	}
+	rec.Host = interference(before, after, cpu, siblings(r.CgroupRoot, path))
 	r.inspect(cleanCtx, rec, id, sc, enf)
 	if st.Kind == scenario.KindDiagnostic && r.Imports != nil {
 		ictx, cancel := context.WithTimeout(cleanCtx, 10*time.Second)

@@ -103,6 +103,10 @@ func newRunner(t *testing.T) *Runner {
 	if cg, err := cgroup.New(); err == nil {
 		r.Cgroups = cg
 		r.CgroupPath = func(id string) string { return cgroup.PathFor(liveHost.CgroupDriver, "", id) }
+		r.CgroupRoot = "/sys/fs/cgroup/cpu"
+		if cg.Version() == 2 {
+			r.CgroupRoot = "/sys/fs/cgroup"
+		}
 	}
 	goroutines := runtime.NumGoroutine()
 	t.Cleanup(func() {
@@ -298,5 +302,34 @@ func TestLiveStartFailed(t *testing.T) {
 	rec := start(t, r, sc)
 	if rec.Outcome != result.StartFailed {
 		t.Fatalf("outcome %s (%s), want start_failed", rec.Outcome, rec.Error)
+	}
+}
+
+// A start taken beside a CPU hog (one busy process per core, outside the
+// harness and the container) is flagged as contended.
+func TestLiveContended(t *testing.T) {
+	r := newRunner(t)
+	var hogs []*exec.Cmd
+	for i := 0; i < runtime.NumCPU(); i++ {
+		c := exec.Command("sh", "-c", "while :; do :; done")
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		hogs = append(hogs, c)
+	}
+	defer func() {
+		for _, c := range hogs {
+			c.Process.Kill()
+			c.Wait()
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	rec := start(t, r, testScenario("contended"))
+	if rec.Host == nil {
+		t.Fatal("no host load recorded")
+	}
+	t.Logf("host: %+v", *rec.Host)
+	if !rec.Host.Contended || rec.Host.OtherBusyPct < contendedBusyPct {
+		t.Errorf("start beside %d busy processes not flagged: %+v", len(hogs), *rec.Host)
 	}
 }

@@ -43,6 +43,11 @@ func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[strin
 				return &PrepareError{fmt.Errorf("%s:%d:1: scenarios[%d].setup: %q: %v", s.File, sc.Line, i, c, err)}
 			}
 		}
+		if sc.Cache == scenario.CacheDrop {
+			if err := CanDropCaches(); err != nil {
+				return &PrepareError{fmt.Errorf("%s:%d:1: scenarios[%d].cache: %v", s.File, sc.Line, i, err)}
+			}
+		}
 		if sc.Build != nil && !built[sc.Image] {
 			built[sc.Image] = true
 			l := map[string]string{engine.LabelScenario: sc.Name}

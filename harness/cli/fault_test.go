@@ -196,9 +196,11 @@ func dial(t *testing.T) *engine.Docker {
 }
 
 // noneLeft fails for every container of the run still on the engine (and
-// removes it, so that a failing test leaves nothing behind either). A removal
-// in progress (a concurrent gc: the engine answers "already in progress")
-// gets a few seconds to finish; a leak stays.
+// removes it, so that a failing test leaves nothing behind either). The
+// engine finishes a cancelled create up to a few hundred ms later, so an
+// empty list is checked again after a pause; a removal in progress (a
+// concurrent gc: the engine answered "already in progress") gets a few
+// seconds to finish. A leak stays.
 func noneLeft(t *testing.T, runID string) {
 	t.Helper()
 	if runID == "" {
@@ -206,16 +208,20 @@ func noneLeft(t *testing.T, runID string) {
 		return
 	}
 	d := dial(t)
-	var cs []engine.Container
-	for end := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		var err error
-		cs, err = d.List(context.Background(), map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID})
+	list := func() []engine.Container {
+		cs, err := d.List(context.Background(), map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(cs) == 0 || time.Now().After(end) {
-			break
-		}
+		return cs
+	}
+	cs := list()
+	if len(cs) == 0 {
+		time.Sleep(time.Second)
+		cs = list()
+	}
+	for end := time.Now().Add(5 * time.Second); len(cs) > 0 && time.Now().Before(end); cs = list() {
+		time.Sleep(100 * time.Millisecond)
 	}
 	for _, c := range cs {
 		t.Errorf("container %s (%s) of run %s left behind", c.Name, c.State, runID)

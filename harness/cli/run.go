@@ -217,6 +217,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		runner.Cgroups = cg
 		driver := host.CgroupDriver
 		runner.CgroupPath = func(id string) string { return cgroup.PathFor(driver, "", id) }
+		runner.CgroupRoot = "/sys/fs/cgroup"
+		if cg.Version() == 1 {
+			runner.CgroupRoot = "/sys/fs/cgroup/cpu"
+		}
 	}
 	sess := &bench.Session{
 		Runner: runner, Suite: suite, Plan: plan, Dir: dir,

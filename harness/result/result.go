@@ -62,6 +62,10 @@ type Record struct {
 	OOMKilled   bool       `json:"oom_killed,omitempty"`
 	LogTail     string     `json:"log_tail,omitempty"`
 
+	Cache       string    `json:"cache,omitempty"` // warm | drop: the coldness level
+	Calibration bool      `json:"calibration,omitempty"`
+	Host        *HostLoad `json:"host,omitempty"` // interference during the start
+
 	Cgroup  *Sample  `json:"cgroup,omitempty"`  // at readiness (or at the end for a miss)
 	Limits  []Limit  `json:"limits,omitempty"`  // requested vs observed vs enforced
 	Imports *Imports `json:"imports,omitempty"` // diagnostic starts only
@@ -79,6 +83,16 @@ type Sample struct {
 	MemSwapPeak       uint64  `json:"memsw_peak,omitempty"`
 	KernelMemoryUsage uint64  `json:"kmem_usage,omitempty"`
 	OOMKills          uint64  `json:"oom_kills"`
+}
+
+// HostLoad is what else the host was doing during a start (create to
+// readiness or the end).
+type HostLoad struct {
+	Load1           float64 `json:"load1"`
+	OtherBusyPct    float64 `json:"other_busy_pct"` // CPU used by neither the container nor the harness, % of all cores
+	StealPct        float64 `json:"steal_pct"`
+	OtherContainers int     `json:"other_containers"` // container cgroups beside this one
+	Contended       bool    `json:"contended"`
 }
 
 // Limit compares one resource limit: what the suite asked for, what the

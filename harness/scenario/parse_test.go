@@ -49,6 +49,7 @@ func TestParseFull(t *testing.T) {
 			Deadline: 2 * time.Second,
 			Runs:     30,
 			Warmup:   2,
+			Cache:    CacheWarm,
 			Line:     16,
 		}, {
 			Name:   "py-flask",
@@ -62,6 +63,7 @@ func TestParseFull(t *testing.T) {
 			Runs:       10,
 			Warmup:     1,
 			ImportTime: 3,
+			Cache:      CacheWarm,
 			Line:       38,
 		}, {
 			Name:   "node",
@@ -73,6 +75,7 @@ func TestParseFull(t *testing.T) {
 				KernelMemory: 128 << 20},
 			Deadline: 3 * time.Second,
 			Runs:     20,
+			Cache:    CacheWarm,
 			Line:     44,
 		}},
 	}
@@ -100,6 +103,7 @@ func TestParseBuiltinDefaults(t *testing.T) {
 			MemorySwap: DefaultMemorySwap, KernelMemory: DefaultKernelMemory},
 		Deadline: DefaultDeadline,
 		Runs:     DefaultRuns,
+		Cache:    CacheWarm,
 		Line:     3,
 	}
 	if got := s.Scenarios[0]; !reflect.DeepEqual(got, want) {
@@ -215,6 +219,10 @@ func TestParseErrors(t *testing.T) {
 		want     string
 	}{
 		{"empty", "", Options{}, "f.yaml:1:1: empty file"},
+		{"cache", head + "    cache: cold\n", Options{}, `f.yaml:5:12: scenarios[0].cache: want warm or drop, got "cold"`},
+		{"calibration yes", head + "    calibration: yes\n", Options{}, `f.yaml:5:18: scenarios[0].calibration: want true or false, got "yes"`},
+		{"calibration in defaults", "suite: s\ndefaults: {calibration: true}\nscenarios:\n  - name: a\n    image: a\n", Options{},
+			"f.yaml:2:12: defaults.calibration: not allowed in defaults; set it per scenario"},
 		{"blank", " \n\t\n", Options{}, "f.yaml:1:1: empty file"},
 		{"only comments", "\xef\xbb\xbf# nothing\n", Options{}, "f.yaml:1:1: empty file"},
 		{"null document", "---\n~\n", Options{}, "f.yaml:2:1: empty suite: want a mapping with suite and scenarios"},

@@ -16,7 +16,7 @@ import (
 var (
 	topKeys      = []string{"suite", "defaults", "scenarios"}
 	scenarioKeys = []string{"name", "setup", "build", "image", "entrypoint", "command", "env", "user",
-		"socket", "health", "limits", "deadline", "runs", "warmup", "import_time"}
+		"socket", "health", "limits", "deadline", "runs", "warmup", "import_time", "cache", "calibration"}
 	defaultsKeys = scenarioKeys[4:] // all but name, setup, build, image: those are one scenario's own
 	buildKeys    = []string{"context", "dockerfile", "args"}
 	healthKeys   = []string{"method", "path", "status", "body", "timeout"}
@@ -38,6 +38,8 @@ type spec struct {
 	limits              limitsSpec
 	deadline            opt[time.Duration]
 	runs, warmup, diag  opt[int]
+	cache               opt[string]
+	calibration         opt[bool]
 }
 
 type envVar struct{ name, value string }
@@ -199,7 +201,7 @@ func (p *parser) spec(n *yaml.Node, field string, inDefaults bool) spec {
 		f := join(field, e.key)
 		s.given[e.key] = true
 		switch e.key {
-		case "name", "image", "build", "setup":
+		case "name", "image", "build", "setup", "calibration":
 			if inDefaults {
 				p.errorf(e.k, f, "not allowed in defaults; set it per scenario")
 				continue
@@ -240,6 +242,14 @@ func (p *parser) spec(n *yaml.Node, field string, inDefaults bool) spec {
 			s.warmup = p.count(e.v, f, 0)
 		case "import_time":
 			s.diag = p.count(e.v, f, 0)
+		case "cache":
+			s.cache = p.str(e.v, f)
+			if s.cache.set && s.cache.v != CacheWarm && s.cache.v != CacheDrop {
+				p.errorf(e.v, f, "want %s or %s, got %s", CacheWarm, CacheDrop, quote(s.cache.v))
+				s.cache = opt[string]{}
+			}
+		case "calibration":
+			s.calibration = p.boolean(e.v, f)
 		default:
 			p.unknown(e, field, known, moved)
 		}
@@ -557,18 +567,20 @@ func (p *parser) swapCheck(mem, swap opt[int64]) {
 func (p *parser) merge(s *Suite, d, c *spec) Scenario {
 	field := c.field
 	sc := Scenario{
-		Name:       c.name.v,
-		Setup:      c.setup.v,
-		Entrypoint: or(c.entrypoint, d.entrypoint).v,
-		Command:    or(c.command, d.command).v,
-		Env:        mergeEnv(d.env.v, c.env.v),
-		User:       or(c.user, d.user).v,
-		Socket:     or(c.socket, d.socket).get(DefaultSocket),
-		Deadline:   or(c.deadline, d.deadline).get(DefaultDeadline),
-		Runs:       or(c.runs, d.runs).get(DefaultRuns),
-		Warmup:     or(c.warmup, d.warmup).v,
-		ImportTime: or(c.diag, d.diag).v,
-		Line:       c.node.Line,
+		Name:        c.name.v,
+		Setup:       c.setup.v,
+		Entrypoint:  or(c.entrypoint, d.entrypoint).v,
+		Command:     or(c.command, d.command).v,
+		Env:         mergeEnv(d.env.v, c.env.v),
+		User:        or(c.user, d.user).v,
+		Socket:      or(c.socket, d.socket).get(DefaultSocket),
+		Deadline:    or(c.deadline, d.deadline).get(DefaultDeadline),
+		Runs:        or(c.runs, d.runs).get(DefaultRuns),
+		Warmup:      or(c.warmup, d.warmup).v,
+		ImportTime:  or(c.diag, d.diag).v,
+		Cache:       or(c.cache, d.cache).get(CacheWarm),
+		Calibration: c.calibration.v,
+		Line:        c.node.Line,
 		Health: Health{
 			Method:  or(c.health.method, d.health.method).get(DefaultHealthMethod),
 			Path:    or(c.health.path, d.health.path).get(DefaultHealthPath),

@@ -52,7 +52,13 @@ type Scenario struct {
 	// ImportTime asks for this many extra diagnostic starts with
 	// PYTHONPROFILEIMPORTTIME=1; they are journaled, never part of timing statistics.
 	ImportTime int
-	Line       int // line of the scenario in the suite file
+	// Cache is the coldness level: CacheWarm leaves the page cache alone;
+	// CacheDrop drops it before each start (needs root).
+	Cache string
+	// Calibration marks the null workload whose ready time is the
+	// platform's share (engine + runtime + CFS) under these limits.
+	Calibration bool
+	Line        int // line of the scenario in the suite file
 }
 
 // Build describes an image built locally through the engine API, never pulled.
@@ -82,6 +88,12 @@ type Limits struct {
 	Pids         int64
 	CPUSet       string // optional cpuset, e.g. "1"
 }
+
+// Coldness levels.
+const (
+	CacheWarm = "warm"
+	CacheDrop = "drop"
+)
 
 // Start is one planned cold start.
 type Start struct {

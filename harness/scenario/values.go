@@ -75,6 +75,21 @@ func (p *parser) str(n *yaml.Node, field string) opt[string] {
 	return some(n.Value, n, field)
 }
 
+// boolean reads true or false (YAML 1.2 spelling only: no yes/no/on/off).
+func (p *parser) boolean(n *yaml.Node, field string) opt[bool] {
+	if !p.scalar(n, field, "true or false") {
+		return opt[bool]{}
+	}
+	switch n.Value {
+	case "true":
+		return some(true, n, field)
+	case "false":
+		return some(false, n, field)
+	}
+	p.errorf(n, field, "want true or false, got %s", quote(n.Value))
+	return opt[bool]{}
+}
+
 // nonEmpty is str for values where "" cannot mean anything.
 func (p *parser) nonEmpty(n *yaml.Node, field string) opt[string] {
 	o := p.str(n, field)

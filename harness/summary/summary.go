@@ -77,6 +77,13 @@ type Scenario struct {
 	// DetectLagMS: healthy time seen by the harness minus the app's own
 	// listen stamp, over the starts whose app reports one (ground truth).
 	DetectLagMS Dist `json:"detect_lag_ms"`
+	// Contended counts measured starts taken while other work kept the host busy.
+	Contended   int    `json:"contended"`
+	Cache       string `json:"cache,omitempty"`
+	Calibration bool   `json:"calibration,omitempty"`
+	// AppShareP50MS is this scenario's p50 ready time minus the calibration
+	// (null workload) scenario's: the app's share apart from the platform's.
+	AppShareP50MS *Value `json:"app_share_p50_ms,omitempty"`
 
 	Limits   []result.Limit `json:"limits"` // enforced limits of the first start that has them
 	Imports  *Imports       `json:"imports,omitempty"`
@@ -115,6 +122,7 @@ func Compute(recs []result.Record, opt Options) *Summary {
 		seen[name] = true
 		s.Scenarios = append(s.Scenarios, scenario(name, byName[name]))
 	}
+	appShare(s.Scenarios)
 	s.Warnings = runWarnings(recs, opt)
 	return s
 }
@@ -174,6 +182,11 @@ func scenario(name string, recs []result.Record) Scenario {
 		if r.DetectLagMS != nil {
 			lag = append(lag, *r.DetectLagMS)
 		}
+		if r.Host != nil && r.Host.Contended {
+			sc.Contended++
+		}
+		sc.Cache = r.Cache
+		sc.Calibration = sc.Calibration || r.Calibration
 	}
 	sc.Misses = Counts{}
 	for _, o := range result.Outcomes {
@@ -229,4 +242,34 @@ func sortedKeys[K ~string, V any](m map[K]V) []K {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// appShare sets, when the run has a calibration scenario, every other
+// scenario's p50 ready time minus the calibration's. A censored p50 on either
+// side leaves it unknown rather than a made-up number.
+func appShare(scs []Scenario) {
+	var cal *Scenario
+	for i := range scs {
+		if scs[i].Calibration {
+			cal = &scs[i]
+			break
+		}
+	}
+	if cal == nil || !cal.ReadyMS.P50.Known {
+		return
+	}
+	for i := range scs {
+		sc := &scs[i]
+		if sc.Calibration {
+			continue
+		}
+		switch p := sc.ReadyMS.P50; {
+		case p.Known:
+			v := Num(round(p.V - cal.ReadyMS.P50.V))
+			sc.AppShareP50MS = &v
+		case p.Censored:
+			v := Above(round(p.Bound - cal.ReadyMS.P50.V))
+			sc.AppShareP50MS = &v
+		}
+	}
 }

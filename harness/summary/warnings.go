@@ -27,6 +27,7 @@ const (
 	Incomplete       Code = "incomplete" // fewer records than planned starts, not interrupted
 	UnknownKind      Code = "unknown_kind"
 	OtherRun         Code = "other_run" // records of another run id
+	Contended        Code = "contended"
 )
 
 // Warning is a non-fatal finding, carried as data.
@@ -53,6 +54,9 @@ func scenarioWarnings(sc *Scenario, recs []result.Record, limitsFrom int) []Warn
 	n := sc.N
 	if n == 0 {
 		w = append(w, warnf(NoStarts, "no measured starts"))
+	}
+	if sc.Contended > 0 {
+		w = append(w, warnf(Contended, "%d of %d measured starts ran under contention (other work above half the host's CPUs, or steal above 10%%): their times include interference", sc.Contended, n))
 	}
 	if m := sc.Missed(); m > 0 {
 		var parts []string
