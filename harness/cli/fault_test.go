@@ -767,7 +767,7 @@ func TestFaultGC(t *testing.T) {
 func TestFaultCancelDuringCreate(t *testing.T) {
 	t.Parallel()
 	base := shortBase(t)
-	for i, delay := range []time.Duration{4, 8, 12, 16, 20} {
+	for i, delay := range []time.Duration{5, 10, 15} {
 		dir := filepath.Join(t.TempDir(), "run")
 		wal := filepath.Join(dir, journal.WALFile)
 		ctx, cancel := context.WithCancel(context.Background())
