@@ -209,6 +209,9 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 
 	dir := filepath.Join(r.SocketBase, r.Tag, fmt.Sprintf("%06d", seq))
 	os.RemoveAll(dir) // a stale socket file gives ECONNREFUSED and no create event
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return r.fail(rec, result.StartFailed, fmt.Errorf("socket dir: %w", err))
+	}
 	if err := os.Mkdir(dir, 0o777); err != nil {
 		return r.fail(rec, result.StartFailed, fmt.Errorf("socket dir: %w", err))
 	}
