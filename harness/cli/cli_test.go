@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,7 +52,7 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func TestHelpEverywhere(t *testing.T) {
-	for _, cmd := range []string{"run", "validate", "gc"} {
+	for _, cmd := range []string{"run", "validate", "gc", "compare"} {
 		_, stderr, err := run(t, cmd, "--help")
 		if Code(err) != 0 || !strings.Contains(stderr, "Usage: coldstart "+cmd) {
 			t.Errorf("%s --help: exit %d, stderr %q", cmd, Code(err), stderr)
@@ -144,5 +145,31 @@ func TestRunQuickstart(t *testing.T) {
 				t.Errorf("container %s of the run left behind", c.Name)
 			}
 		}
+	}
+}
+
+// compare reads two journals and gates on a regression.
+func TestCompareGate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, base float64) string {
+		p := filepath.Join(dir, name)
+		f, _ := os.Create(p)
+		for i := 0; i < 30; i++ {
+			fmt.Fprintf(f, `{"v":1,"scenario":"s","kind":"measure","iter":%d,"outcome":"ok","ready_ms":%g,"deadline_ms":3000}`+"\n", i, base+float64(i%10))
+		}
+		f.Close()
+		return p
+	}
+	old, slow := write("old.jsonl", 100), write("new.jsonl", 130)
+	out, _, err := run(t, "compare", old, old)
+	if err != nil || !strings.Contains(out, "+0.0%") {
+		t.Fatalf("same runs: %v\n%s", err, out)
+	}
+	_, _, err = run(t, "compare", "--fail-above", "10", old, slow)
+	if Code(err) != ExitMisses || !strings.Contains(err.Error(), "p50") {
+		t.Fatalf("a 30%% regression with --fail-above 10: exit %d (%v), want %d", Code(err), err, ExitMisses)
+	}
+	if _, _, err := run(t, "compare", old); Code(err) != ExitBadInput {
+		t.Errorf("one run: exit %d, want 2", Code(err))
 	}
 }

@@ -1,0 +1,85 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/coldstart/coldstart/harness/summary"
+)
+
+// RenderComparison writes a comparison of two runs as text, markdown or json.
+func RenderComparison(w io.Writer, c *summary.Comparison, format string) error {
+	if format == "json" {
+		b, err := json.MarshalIndent(c, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	header := []string{"scenario", "n old/new", "misses old/new", "p50 old", "p50 new", "Δp50", "CI", "p95 old", "p95 new", "Δp95", "CI", "U-test p"}
+	var rows [][]string
+	for _, d := range c.Scenarios {
+		rows = append(rows, []string{d.Name, fmt.Sprintf("%d/%d", d.OldN, d.NewN), fmt.Sprintf("%d/%d", d.OldMisses, d.NewMisses),
+			cmpVal(d.P50.Old), cmpVal(d.P50.New), pctVal(d.P50.Pct, d.P50.Significant), ci(d.P50),
+			cmpVal(d.P95.Old), cmpVal(d.P95.New), pctVal(d.P95.Pct, d.P95.Significant), ci(d.P95), fmt.Sprintf("%.3g", d.P)})
+	}
+	note := fmt.Sprintf("ready_ms, old vs new; %.0f%% confidence intervals of the change: %s. * = the interval excludes 0.", 100*c.Confidence, c.Method)
+	if format == "markdown" {
+		fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat(" --- |", len(header)))
+		for _, r := range rows {
+			fmt.Fprintf(w, "| %s |\n", strings.Join(r, " | "))
+		}
+		fmt.Fprintf(w, "\n%s\n", note)
+	} else {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.Join(header, "\t"))
+		for _, r := range rows {
+			fmt.Fprintln(tw, strings.Join(r, "\t"))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w, note)
+	}
+	for _, d := range c.Scenarios {
+		for _, wr := range d.Warnings {
+			fmt.Fprintf(w, "- %s: %s\n", d.Name, wr)
+		}
+	}
+	return nil
+}
+
+func cmpVal(v summary.Value) string {
+	switch {
+	case v.Censored:
+		return "censored"
+	case v.Known:
+		return fmt.Sprintf("%.1f", v.V)
+	}
+	return "-"
+}
+
+func pctVal(v summary.Value, sig bool) string {
+	if !v.Known {
+		return "?"
+	}
+	s := fmt.Sprintf("%+.1f%%", v.V)
+	if sig {
+		s += "*"
+	}
+	return s
+}
+
+func ci(d summary.Delta) string {
+	b := func(v summary.Value) string {
+		if !v.Known {
+			return "∞"
+		}
+		return fmt.Sprintf("%+.1f%%", v.V)
+	}
+	return "[" + b(d.CILow) + ", " + b(d.CIHigh) + "]"
+}
