@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -219,18 +218,18 @@ func decode(text []byte) (doc, extra *yaml.Node, err error) {
 }
 
 var (
-	yamlLineRE   = regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`)
-	yamlAnchorRE = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
+	yamlLineRE   = lazyRE(`(?s)^yaml: line (\d+): (.*)$`)
+	yamlAnchorRE = lazyRE(`^yaml: unknown anchor '(.*)' referenced$`)
 )
 
 // syntaxPos turns a yaml.v3 error ("yaml: line 7: ...") into a position and a message.
 func syntaxPos(text []byte, err error) (line, col int, msg string) {
 	s := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(s); m != nil {
+	if m := yamlLineRE().FindStringSubmatch(s); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		return line, 1, "syntax error: " + m[2]
 	}
-	if m := yamlAnchorRE.FindStringSubmatch(s); m != nil {
+	if m := yamlAnchorRE().FindStringSubmatch(s); m != nil {
 		// yaml.v3 gives no position here; the first use of the alias is where to look.
 		if i := bytes.Index(text, []byte("*"+m[1])); i >= 0 {
 			line, col = position(text, i)

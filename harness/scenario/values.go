@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -26,6 +27,12 @@ const (
 	// can stall this long, so a shorter per-attempt timeout only measures throttling.
 	cfsPeriod = 100 * time.Millisecond
 )
+
+// lazyRE compiles a pattern on first use: the harness's own start (and
+// `coldstart version`) should not pay for regexps it never runs.
+func lazyRE(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
 
 // opt is a value set in the file, with where it was written.
 type opt[T any] struct {
@@ -100,7 +107,7 @@ func (p *parser) nonEmpty(n *yaml.Node, field string) opt[string] {
 	return o
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+var nameRE = lazyRE(`^[a-z0-9][a-z0-9._-]*$`)
 
 // name checks a suite or scenario name: both end up in directory names and image tags.
 func (p *parser) name(n *yaml.Node, field string) opt[string] {
@@ -109,7 +116,7 @@ func (p *parser) name(n *yaml.Node, field string) opt[string] {
 		return o
 	}
 	switch {
-	case !nameRE.MatchString(o.v):
+	case !nameRE().MatchString(o.v):
 		p.errorf(n, field, "bad name %s: use a-z, 0-9, '.', '_' and '-', starting with a letter or digit", quote(o.v))
 	case len(o.v) > maxNameLen:
 		p.errorf(n, field, "name is %d bytes, over the maximum of %d", len(o.v), maxNameLen)
@@ -119,7 +126,7 @@ func (p *parser) name(n *yaml.Node, field string) opt[string] {
 	return opt[string]{}
 }
 
-var decimalRE = regexp.MustCompile(`^[-+]?[0-9]+$`)
+var decimalRE = lazyRE(`^[-+]?[0-9]+$`)
 
 // integer parses a decimal integer. Digits too big for int64 are "too large",
 // not "a number": yaml.v3 resolves them as floats.
@@ -127,12 +134,12 @@ func (p *parser) integer(n *yaml.Node, field string) (int64, bool) {
 	if !p.scalar(n, field, "an integer") {
 		return 0, false
 	}
-	isInt := n.Tag == "!!int" || (n.Tag == "!!float" && decimalRE.MatchString(n.Value))
+	isInt := n.Tag == "!!int" || (n.Tag == "!!float" && decimalRE().MatchString(n.Value))
 	if !isInt {
 		p.errorf(n, field, "want an integer, got %s", describe(n))
 		return 0, false
 	}
-	if !decimalRE.MatchString(n.Value) {
+	if !decimalRE().MatchString(n.Value) {
 		p.errorf(n, field, "want a decimal integer, got %s", quote(n.Value))
 		return 0, false
 	}
@@ -187,7 +194,7 @@ func (p *parser) deadline(n *yaml.Node, field string) opt[time.Duration] {
 	return opt[time.Duration]{}
 }
 
-var sizeRE = regexp.MustCompile(`^([0-9]+)([A-Za-z]*)$`)
+var sizeRE = lazyRE(`^([0-9]+)([A-Za-z]*)$`)
 
 var sizeUnits = map[string]int64{
 	"": 1, "b": 1,
@@ -214,7 +221,7 @@ func (p *parser) size(n *yaml.Node, field string, unlimited bool) (int64, bool) 
 		}
 		return 0, false
 	}
-	m := sizeRE.FindStringSubmatch(v)
+	m := sizeRE().FindStringSubmatch(v)
 	if m == nil {
 		p.errorf(n, field, "bad size %s: want bytes or a number with unit b, k, m or g, like 128m", quote(v))
 		return 0, false
@@ -261,14 +268,14 @@ func (p *parser) number(n *yaml.Node, field string) (float64, bool) {
 	return v, true
 }
 
-var cpusetRE = regexp.MustCompile(`^[0-9]{1,5}(-[0-9]{1,5})?(,[0-9]{1,5}(-[0-9]{1,5})?)*$`)
+var cpusetRE = lazyRE(`^[0-9]{1,5}(-[0-9]{1,5})?(,[0-9]{1,5}(-[0-9]{1,5})?)*$`)
 
 func (p *parser) cpuset(n *yaml.Node, field string) opt[string] {
 	o := p.str(n, field)
 	if !o.set {
 		return o
 	}
-	bad := !cpusetRE.MatchString(o.v)
+	bad := !cpusetRE().MatchString(o.v)
 	if !bad {
 		for _, r := range strings.Split(o.v, ",") {
 			lo, hi, isRange := strings.Cut(r, "-")
@@ -356,9 +363,9 @@ const (
 	refDigest = `[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}`
 )
 
-var refRE = regexp.MustCompile(`^(?:` + refHost + `/)?` + refPath + `(?:/` + refPath + `)*(?::` + refTag + `)?(?:@` + refDigest + `)?$`)
+var refRE = lazyRE(`^(?:` + refHost + `/)?` + refPath + `(?:/` + refPath + `)*(?::` + refTag + `)?(?:@` + refDigest + `)?$`)
 
 func validRef(s string) bool {
 	// 255 is docker's limit on the name; the bound also keeps the match cheap.
-	return len(s) <= 512 && refRE.MatchString(s)
+	return len(s) <= 512 && refRE().MatchString(s)
 }
