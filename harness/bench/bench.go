@@ -29,6 +29,7 @@ type Engine interface {
 	Inspect(ctx context.Context, id string) (engine.State, error)
 	Logs(ctx context.Context, id string, tail int) (string, error)
 	Stderr(ctx context.Context, id string, max int64) (string, error)
+	Kill(ctx context.Context, id string) error
 	Remove(ctx context.Context, id string) error
 }
 
@@ -228,7 +229,10 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 	}
 	before := markHost()
 	tc := time.Now()
-	cctx, ccancel := context.WithTimeout(ctx, callTimeout)
+	// Ctrl-C must not cancel a create mid-request: the engine finishes it
+	// anyway and the container would appear after we looked for it. The start
+	// call below sees the cancellation, and the deferred removal cleans up.
+	cctx, ccancel := context.WithTimeout(cleanCtx, callTimeout)
 	id, err := r.Engine.Create(cctx, spec)
 	ccancel()
 	rec.CreateMS = ms(time.Since(tc))
@@ -368,6 +372,15 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 	r.inspect(cleanCtx, rec, id, sc, enf)
 	if st.Kind == scenario.KindDiagnostic && r.Imports != nil {
 		ictx, cancel := context.WithTimeout(cleanCtx, 10*time.Second)
+		// The engine copies logs asynchronously; once the container has
+		// exited, its stderr is complete. Killing it at readiness also keeps
+		// the profile to what was imported before the app answered.
+		if r.Engine.Kill(ictx, id) == nil {
+			select {
+			case <-exited:
+			case <-ictx.Done():
+			}
+		}
 		if s, err := r.Engine.Stderr(ictx, id, 4<<20); err == nil {
 			rec.Imports = r.Imports(s)
 		}

@@ -15,12 +15,19 @@ import (
 // ownerFile in a run's socket directory names the process that owns it.
 const ownerFile = "owner"
 
-// Alive reports whether the owner "<pid>:<start ticks>" is a live process: a
-// reused pid has another start time.
+// Alive reports whether the owner "<pid>:<start ticks>[:<pid namespace>]" is
+// a live process: a reused pid has another start time. An owner in another
+// pid namespace counts as alive: it cannot be checked from here.
 func Alive(owner string) bool {
 	p, t, ok := strings.Cut(owner, ":")
 	if !ok {
 		return false
+	}
+	t, ns, hasNS := strings.Cut(t, ":")
+	if hasNS && ns != "" && ns != pidNamespace() {
+		// Another pid namespace (a harness in a container without pid: host):
+		// its pids mean nothing here, so never take its containers for leftovers.
+		return true
 	}
 	pid, err := strconv.Atoi(p)
 	if err != nil || pid <= 0 {

@@ -88,10 +88,21 @@ func NewRunID(now time.Time) (id, tag string) {
 	return now.UTC().Format("20060102T150405Z") + "-" + tag, tag
 }
 
-// Owner identifies this process across pid reuse: "<pid>:<start ticks>".
+// Owner identifies this process across pid reuse and pid namespaces:
+// "<pid>:<start ticks>:<pid namespace>".
 func Owner() string {
 	pid := os.Getpid()
-	return strconv.Itoa(pid) + ":" + strconv.FormatUint(ProcessStart(pid), 10)
+	return strconv.Itoa(pid) + ":" + strconv.FormatUint(ProcessStart(pid), 10) + ":" + pidNamespace()
+}
+
+// pidNamespace names this process's pid namespace ("4026531836"), "" if unknown.
+func pidNamespace() string {
+	l, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return ""
+	}
+	l = strings.TrimPrefix(l, "pid:[")
+	return strings.TrimSuffix(l, "]")
 }
 
 // ProcessStart returns a process's start time in clock ticks since boot

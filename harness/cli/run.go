@@ -135,6 +135,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	d, err := engine.Dial(ctx, 5*time.Second)
 	if err != nil {
+		if timedOut() {
+			return WithCode(ExitMaxDuration, fmt.Errorf("--max-duration %v reached before the first start: %w", *maxDuration, err))
+		}
 		return WithCode(ExitEngine, err)
 	}
 	defer d.Close()
@@ -174,6 +177,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	labels := map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: owner}
 	progress := newProgress(stderr, *quiet)
 	if err := bench.Prepare(ctx, suite, d, map[string]string{engine.LabelHarness: "1"}, *skipSetup, progress.log()); err != nil {
+		if timedOut() {
+			return WithCode(ExitMaxDuration, fmt.Errorf("--max-duration %v reached during setup, before the first start: %w", *maxDuration, err))
+		}
 		var pe *bench.PrepareError
 		if errors.As(err, &pe) {
 			return WithCode(ExitBadInput, err)

@@ -342,6 +342,15 @@ func (d *Docker) Stderr(ctx context.Context, id string, max int64) (string, erro
 	return b.String(), nil
 }
 
+// Kill sends SIGKILL to a running container; one that is not running is not an error.
+func (d *Docker) Kill(ctx context.Context, id string) error {
+	err := d.c.ContainerKill(ctx, id, "KILL")
+	if err != nil && !client.IsErrNotFound(err) && !strings.Contains(err.Error(), "is not running") {
+		return classify("kill", err)
+	}
+	return nil
+}
+
 // Remove force-removes a container (kills it if running). A container that is
 // already gone is not an error.
 func (d *Docker) Remove(ctx context.Context, id string) error {

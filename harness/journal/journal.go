@@ -97,7 +97,11 @@ func Decode(r io.Reader, name string) ([]result.Record, []string, error) {
 			continue
 		}
 		var rec result.Record
-		if derr := json.Unmarshal(b, &rec); derr != nil {
+		derr := json.Unmarshal(b, &rec)
+		if derr == nil && rec.V != result.Version {
+			derr = fmt.Errorf("record version %d, want %d", rec.V, result.Version)
+		}
+		if derr != nil {
 			badLine, badErr = line, derr
 			if !complete {
 				break
@@ -181,11 +185,31 @@ type WAL struct{ f *os.File }
 
 // CreateWAL opens the write-ahead log at path for appending.
 func CreateWAL(path string) (*WAL, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("wal: %w", err)
 	}
+	if err := trimTorn(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("wal: %w", err)
+	}
 	return &WAL{f: f}, nil
+}
+
+// trimTorn cuts a torn last line (a crash mid-write) so that the next append
+// starts on a line of its own instead of merging with the fragment.
+func trimTorn(f *os.File) error {
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	if len(b) == 0 || b[len(b)-1] == '\n' {
+		return nil
+	}
+	if err := f.Truncate(int64(bytes.LastIndexByte(b, '\n') + 1)); err != nil {
+		return err
+	}
+	return f.Sync()
 }
 
 // Intend records, durably, that a start is about to create a container.

@@ -61,6 +61,14 @@ var rows = []row{
 
 const period = 100000
 
+func rowNames() []string {
+	var n []string
+	for _, r := range rows {
+		n = append(n, r.Name)
+	}
+	return n
+}
+
 type config struct {
 	bin, out, image, docker, curl string
 	batches, batch                int
@@ -81,7 +89,7 @@ func main() {
 
 func run() error {
 	var c config
-	var phases string
+	var phases, rowList string
 	flag.StringVar(&c.bin, "bin", "", "coldstart binary to measure (default: build the release binary, CGO_ENABLED=0 -trimpath -ldflags='-s -w', into the output dir)")
 	flag.StringVar(&c.out, "out", "", "output directory for raw data (default results/fidelity/<UTC stamp>)")
 	flag.StringVar(&c.image, "image", "coldstart/go-hello:latest", "app image of the loop (must match lag.yaml)")
@@ -93,6 +101,7 @@ func run() error {
 	flag.DurationVar(&c.poll, "poll", 5*time.Millisecond, "loop: pause between curl attempts")
 	flag.DurationVar(&c.deadline, "deadline", 3*time.Second, "loop: give up a start after this long from t0")
 	flag.DurationVar(&c.curlTimeout, "curl-timeout", time.Second, "loop: curl --max-time per attempt (must exceed the 100 ms CFS period)")
+	flag.StringVar(&rowList, "rows", "seed,free", "lag/ready: limit rows (seed = 10% of one CPU; free = 2 CPUs, no throttling)")
 	flag.StringVar(&phases, "phases", "lag,cost,overhead,version", "phases to run (comma-separated subset of lag,cost,overhead,version)")
 	flag.BoolVar(&c.trial, "trial", false, "small sizes for a quick check: --batches 2 --batch 10 --cost-runs 100 --overhead-runs 50 --version-runs 100 (explicit flags still win)")
 	flag.Parse()
@@ -110,6 +119,22 @@ func run() error {
 		def("overhead-runs", &c.overheadRuns, 50)
 		def("version-runs", &c.versionRuns, 100)
 	}
+	var sel []row
+	for _, n := range strings.Split(rowList, ",") {
+		found := false
+		for _, r := range rows {
+			if r.Name == strings.TrimSpace(n) {
+				sel, found = append(sel, r), true
+			}
+		}
+		if !found && strings.TrimSpace(n) != "" {
+			return fmt.Errorf("--rows: unknown row %q (seed, free)", n)
+		}
+	}
+	if len(sel) == 0 {
+		return errors.New("--rows: name at least one row")
+	}
+	rows = sel
 	c.phases = map[string]bool{}
 	for _, p := range strings.Split(phases, ",") {
 		p = strings.TrimSpace(p)
@@ -178,32 +203,39 @@ func run() error {
 		"overhead_runs": c.overheadRuns, "version_runs": c.versionRuns, "poll": c.poll.String(),
 		"trial": c.trial, "args": os.Args[1:]}
 
-	if c.phases["lag"] {
-		fmt.Fprintf(os.Stderr, "lag/ready: %d pairs of batches, %d starts per row per batch per detector\n", c.batches, c.batch)
-		if err := lagPhase(ctx, &c, runID, &rep); err != nil {
-			return err
+	rep.PhaseSeconds = map[string]float64{}
+	phase := func(name, what string, f func() error) error {
+		if !c.phases[name] {
+			return nil
 		}
+		fmt.Fprintf(os.Stderr, "%s: %s (load %s)\n", name, what, loadavg())
+		t := time.Now()
+		err := f()
+		rep.PhaseSeconds[name] = time.Since(t).Round(100 * time.Millisecond).Seconds()
+		fmt.Fprintf(os.Stderr, "%s: %.1f s\n", name, rep.PhaseSeconds[name])
+		return err
 	}
-	if c.phases["cost"] {
-		fmt.Fprintf(os.Stderr, "cost: %d-start suite\n", c.costRuns)
-		s, err := suiteRun(ctx, &c, "scripts/fidelity/cost.yaml", c.costRuns, "cost")
-		if err != nil {
-			return err
-		}
-		rep.Cost = s
+	if err := phase("lag", fmt.Sprintf("%d pairs of batches, %d starts per row per batch per detector", c.batches, c.batch), func() error {
+		return lagPhase(ctx, &c, runID, &rep)
+	}); err != nil {
+		return err
 	}
-	if c.phases["overhead"] {
-		fmt.Fprintf(os.Stderr, "overhead: %d-start suite\n", c.overheadRuns)
-		s, err := suiteRun(ctx, &c, "scripts/fidelity/overhead.yaml", c.overheadRuns, "overhead")
-		if err != nil {
-			return err
-		}
-		rep.Overhead = s
+	if err := phase("cost", fmt.Sprintf("%d-start suite", c.costRuns), func() (err error) {
+		rep.Cost, err = suiteRun(ctx, &c, "scripts/fidelity/cost.yaml", c.costRuns, "cost")
+		return err
+	}); err != nil {
+		return err
 	}
-	if c.phases["version"] {
-		fmt.Fprintf(os.Stderr, "version: %d execs\n", c.versionRuns)
+	if err := phase("overhead", fmt.Sprintf("%d-start suite", c.overheadRuns), func() (err error) {
+		rep.Overhead, err = suiteRun(ctx, &c, "scripts/fidelity/overhead.yaml", c.overheadRuns, "overhead")
+		return err
+	}); err != nil {
+		return err
+	}
+	phase("version", fmt.Sprintf("%d execs", c.versionRuns), func() error {
 		rep.Version = versionPhase(ctx, &c)
-	}
+		return nil
+	})
 	rep.LoadAfter = loadavg()
 	rep.Finished = time.Now().UTC()
 
@@ -316,16 +348,18 @@ func loadavg() string {
 
 // hrec is the part of a runs.jsonl record this benchmark reads.
 type hrec struct {
-	Scenario    string   `json:"scenario"`
-	Kind        string   `json:"kind"`
-	Outcome     string   `json:"outcome"`
-	CreateMS    float64  `json:"create_ms"`
-	StartCallMS float64  `json:"start_call_ms"`
-	ReadyMS     *float64 `json:"ready_ms"`
-	RemoveMS    float64  `json:"remove_ms"`
-	DetectLagMS *float64 `json:"detect_lag_ms"`
-	DeadlineMS  float64  `json:"deadline_ms"`
-	Attempts    int      `json:"attempts"`
+	Seq         int       `json:"seq"`
+	Time        time.Time `json:"time"` // wall clock at t0
+	Scenario    string    `json:"scenario"`
+	Kind        string    `json:"kind"`
+	Outcome     string    `json:"outcome"`
+	CreateMS    float64   `json:"create_ms"`
+	StartCallMS float64   `json:"start_call_ms"`
+	ReadyMS     *float64  `json:"ready_ms"`
+	RemoveMS    float64   `json:"remove_ms"`
+	DetectLagMS *float64  `json:"detect_lag_ms"`
+	DeadlineMS  float64   `json:"deadline_ms"`
+	Attempts    int       `json:"attempts"`
 	Host        *struct {
 		OtherBusyPct float64 `json:"other_busy_pct"`
 		Contended    bool    `json:"contended"`
@@ -333,6 +367,10 @@ type hrec struct {
 	Cgroup *struct {
 		ThrottledPeriods int64 `json:"throttled_periods"`
 	} `json:"cgroup"`
+	// IntentToT0MS is t0 minus the start's write-ahead intent (wal.jsonl,
+	// taken before the intent's fsync and the create call), both wall clock:
+	// create plus everything the harness does before the start call.
+	IntentToT0MS *float64 `json:"-"`
 }
 
 type harnessCost struct {
@@ -355,11 +393,13 @@ type suiteResult struct {
 }
 
 // harnessRun runs the harness on a suite into dir, under /usr/bin/time -v
-// when present. The harness gets its own process group: Ctrl-C reaches this
-// program only, which sends the harness one SIGTERM (it then removes its
-// container in flight and writes its summary).
-func harnessRun(ctx context.Context, c *config, suite string, runs int, dir string) (*suiteResult, error) {
-	args := []string{"run", "--quiet", "--format", "json", "--out", dir, "--runs", strconv.Itoa(runs), suite}
+// when present. The harness gets its own process group: a Ctrl-C at the
+// terminal reaches this program only, which then sends the group one SIGINT
+// (GNU time ignores it; the harness removes its container in flight and
+// writes its summary; a second signal would make it quit at once).
+func harnessRun(ctx context.Context, c *config, suite string, runs int, dir string, extra ...string) (*suiteResult, error) {
+	args := append([]string{"run", "--quiet", "--format", "json", "--out", dir, "--runs", strconv.Itoa(runs)}, extra...)
+	args = append(args, suite)
 	name, argv := c.bin, args
 	timeTool := ""
 	if _, err := os.Stat("/usr/bin/time"); err == nil {
@@ -368,7 +408,7 @@ func harnessRun(ctx context.Context, c *config, suite string, runs int, dir stri
 	}
 	cmd := exec.CommandContext(ctx, name, argv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
 	cmd.WaitDelay = 30 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stdout = io.Discard
@@ -376,6 +416,9 @@ func harnessRun(ctx context.Context, c *config, suite string, runs int, dir stri
 	t0 := mono()
 	err := cmd.Run()
 	wall := mono() - t0
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("interrupted; the harness's partial run is in %s", dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(argv, " "), err, tail(stderr.String(), 2000))
 	}
@@ -390,6 +433,13 @@ func harnessRun(ctx context.Context, c *config, suite string, runs int, dir stri
 	}
 	if r.Records, err = readRecords(filepath.Join(dir, "runs.jsonl")); err != nil {
 		return nil, err
+	}
+	intents := readIntents(filepath.Join(dir, "wal.jsonl"))
+	for i := range r.Records {
+		if it, ok := intents[r.Records[i].Seq]; ok && !r.Records[i].Time.IsZero() {
+			d := float64(r.Records[i].Time.Sub(it).Nanoseconds()) / 1e6
+			r.Records[i].IntentToT0MS = &d
+		}
 	}
 	var sum struct {
 		Harness *harnessCost `json:"harness"`
@@ -453,6 +503,24 @@ func readRecords(path string) ([]hrec, error) {
 	return out, sc.Err()
 }
 
+func readIntents(path string) map[int]time.Time {
+	out := map[int]time.Time{}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return out
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		var in struct {
+			Seq  int       `json:"seq"`
+			Time time.Time `json:"time"`
+		}
+		if json.Unmarshal(line, &in) == nil && !in.Time.IsZero() {
+			out[in.Seq] = in.Time
+		}
+	}
+	return out
+}
+
 func suiteRun(ctx context.Context, c *config, suite string, runs int, name string) (*suiteResult, error) {
 	return harnessRun(ctx, c, suite, runs, filepath.Join(c.out, name))
 }
@@ -470,6 +538,7 @@ type lrec struct {
 	LagMS     float64 `json:"lag_ms"`     // that instant minus listen_mono_ns
 	ListenMS  float64 `json:"listen_ms"`  // listen_mono_ns - t0
 	Attempts  int     `json:"attempts"`   // curl executions
+	CurlMS    float64 `json:"curl_ms"`    // the answering curl's exec, start to exit
 	RemoveMS  float64 `json:"remove_ms"`  // `docker rm -f` exec
 	FirstCurl bool    `json:"first_curl"` // the first curl already answered
 }
@@ -485,8 +554,8 @@ type lrec struct {
 //	        answered "ok listen_mono_ns=N"? done: ready = t - t0, lag = t - N
 //	        else sleep 5 ms (until t0 + 3 s)
 //	docker rm -f <id>
-func loopStart(ctx context.Context, c *config, runID string, r row, batch, seq int, base string) lrec {
-	rec := lrec{Row: r.Name, Batch: batch}
+func loopStart(ctx context.Context, c *config, runID string, r row, batch, seq int, base string) (rec lrec) {
+	rec = lrec{Row: r.Name, Batch: batch}
 	dir := filepath.Join(base, strconv.Itoa(seq))
 	os.RemoveAll(dir)
 	if err := os.Mkdir(dir, 0o777); err != nil {
@@ -525,6 +594,7 @@ func loopStart(ctx context.Context, c *config, runID string, r row, batch, seq i
 	deadline := t0 + c.deadline.Nanoseconds()
 	for ctx.Err() == nil {
 		rec.Attempts++
+		tc := mono()
 		body, err := exec.Command(c.curl, curlArgs...).Output()
 		t := mono()
 		if err == nil {
@@ -534,6 +604,7 @@ func loopStart(ctx context.Context, c *config, runID string, r row, batch, seq i
 				rec.LagMS = ms(t - stamp)
 				rec.ListenMS = ms(stamp - t0)
 				rec.FirstCurl = rec.Attempts == 1
+				rec.CurlMS = ms(t - tc)
 				return rec
 			}
 		}
@@ -611,7 +682,7 @@ func lagPhase(ctx context.Context, c *config, runID string, rep *report) error {
 		// Harness batch: B starts per row, round-robin seed, free, seed, ...
 		dir := filepath.Join(c.out, fmt.Sprintf("lag-harness-%02d", b))
 		t := mono()
-		res, err := harnessRun(ctx, c, "scripts/fidelity/lag.yaml", c.batch, dir)
+		res, err := harnessRun(ctx, c, "scripts/fidelity/lag.yaml", c.batch, dir, "--scenario", strings.Join(rowNames(), ","))
 		ld.HarnessWallMS += ms(mono() - t)
 		if err != nil {
 			return err
@@ -705,6 +776,7 @@ type report struct {
 	Started, Finished     time.Time
 	LoadBefore, LoadAfter string
 	Config                map[string]any
+	PhaseSeconds          map[string]float64
 	Lag                   *lagData
 	Cost, Overhead        *suiteResult
 	Version               *versionData
@@ -781,16 +853,16 @@ func (r *report) markdown(w io.Writer, c *config) {
 	var targets []tgt
 
 	if ld := r.Lag; ld != nil {
-		fmt.Fprintf(w, "#### Detection lag and end-to-end ready time (go-hello, interleaved: %d pairs of a harness batch and a loop batch, %d starts per row per batch)\n\n", c.batches, c.batch)
-		fmt.Fprintf(w, "Detection lag = the detector's CLOCK_MONOTONIC when it had the healthy answer minus the app's `listen_mono_ns` (taken right after `listen()` returns).\n\n")
-		fmt.Fprintf(w, "| limits | detector | ok / n | lag p50 | lag p90 | lag p99 | lag max | listen p50 (t0 →) | ready p50 | create + ready p50 | contended |\n")
-		fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|\n")
-		type pair struct{ hReady, hCR, lReady float64 }
-		pairs := map[string]pair{}
+		fmt.Fprintf(w, "#### Detection lag (go-hello; interleaved: %d pairs of a harness batch and a loop batch, %d starts per row per batch each)\n\n", c.batches, c.batch)
+		fmt.Fprintf(w, "Lag = the detector's CLOCK_MONOTONIC when it has the healthy answer minus the app's `listen_mono_ns` (read right after its `listen()` returned). ms.\n\n")
+		fmt.Fprintf(w, "| limits | detector | ok / n | p50 | p90 | p99 | max | ≥ 20 ms | notes |\n|---|---|---|---|---|---|---|---|---|\n")
+		type agg struct {
+			hReady, hCR, hIntent, hListen, lReady, lListen float64
+		}
+		aggs := map[string]agg{}
 		for _, rw := range rows {
-			var lag, listen, ready, cr []float64
-			n, cont := 0, 0
-			var busy []float64
+			var lag, listen, ready, cr, intent, busy []float64
+			n, cont, early, slow := 0, 0, 0, 0
 			for _, h := range ld.Harness {
 				if h.Scenario != rw.Name {
 					continue
@@ -807,16 +879,25 @@ func (r *report) markdown(w io.Writer, c *config) {
 				}
 				ready = append(ready, *h.ReadyMS)
 				cr = append(cr, h.CreateMS+*h.ReadyMS)
+				if h.IntentToT0MS != nil {
+					intent = append(intent, *h.IntentToT0MS+*h.ReadyMS)
+				}
+				if *h.ReadyMS < h.StartCallMS {
+					early++
+				}
 				if h.DetectLagMS != nil {
 					lag = append(lag, *h.DetectLagMS)
 					listen = append(listen, *h.ReadyMS-*h.DetectLagMS)
+					if *h.DetectLagMS >= 20 {
+						slow++
+					}
 				}
 			}
 			hd := distOf(lag, n)
-			fmt.Fprintf(w, "| %s | harness (inotify + connect/GET, 1 ms retry) | %d / %d | %s | %s | %s | %s | %s | %s | %s | %d / %d (other CPU p50 %s%%) |\n",
-				rw.Label, hd.ok, n, f2(hd.p50), f2(hd.p90), f2(hd.p99), f2(hd.max), f2(med(listen)), f2(med(ready)), f2(med(cr)), cont, n, f2(med(busy)))
-			var llag, llisten, lready, lrun []float64
-			ln, first := 0, 0
+			fmt.Fprintf(w, "| %s | harness (inotify, then connect + GET, 1 ms retry) | %d / %d | %s | %s | %s | %s | %d | healthy before `ContainerStart` returned in %d; %d contended (other CPU p50 %s%%) |\n",
+				rw.Label, hd.ok, n, f2(hd.p50), f2(hd.p90), f2(hd.p99), f2(hd.max), slow, early, cont, f2(med(busy)))
+			var llag, llisten, lready, lrun, lcurl []float64
+			ln, first, before, lslow := 0, 0, 0, 0
 			for _, l := range ld.Loop {
 				if l.Row != rw.Name {
 					continue
@@ -829,25 +910,34 @@ func (r *report) markdown(w io.Writer, c *config) {
 				llag = append(llag, l.LagMS)
 				llisten = append(llisten, l.ListenMS)
 				lready = append(lready, l.ReadyMS)
+				lcurl = append(lcurl, l.CurlMS)
+				if l.LagMS >= 20 {
+					lslow++
+				}
 				if l.FirstCurl {
 					first++
 				}
+				if l.ListenMS < l.RunMS {
+					before++
+				}
 			}
 			lp := distOf(llag, ln)
-			fmt.Fprintf(w, "| %s | loop (`docker run -d`, `curl` every %v) | %d / %d | %s | %s | %s | %s | %s | %s | (run includes create) | first curl answered in %d / %d; `docker run -d` p50 %s |\n",
-				rw.Label, c.poll, lp.ok, ln, f2(lp.p50), f2(lp.p90), f2(lp.p99), f2(lp.max), f2(med(llisten)), f2(med(lready)), first, lp.ok, f2(med(lrun)))
-			pairs[rw.Name] = pair{med(ready), med(cr), med(lready)}
+			fmt.Fprintf(w, "| %s | loop (`docker run -d`, then `curl` every %v) | %d / %d | %s | %s | %s | %s | %d | `docker run -d` p50 %s ms, app already listening when it returned in %d; first curl answered in %d; answering curl's exec p50 %s ms |\n",
+				rw.Label, c.poll, lp.ok, ln, f2(lp.p50), f2(lp.p90), f2(lp.p99), f2(lp.max), lslow, f2(med(lrun)), before, first, f2(med(lcurl)))
+			aggs[rw.Name] = agg{med(ready), med(cr), med(intent), med(listen), med(lready), med(llisten)}
 			if rw.Name == "seed" {
-				targets = append(targets, tgt{"detection lag p99, seed limits", "≤ 1 ms", f2(hd.p99) + " ms", verdict(hd.p99 <= 1)})
+				targets = append(targets, tgt{"detection lag p99, seed limits (includes the app's own throttling)", "≤ 1 ms", f2(hd.p99) + " ms", verdict(hd.p99 <= 1)})
 			} else {
-				targets = append(targets, tgt{"detection lag p99, 2 CPUs (detector alone)", "≤ 1 ms", f2(hd.p99) + " ms", verdict(hd.p99 <= 1)})
+				targets = append(targets, tgt{"detection lag p99, 2 CPUs (the detector alone)", "≤ 1 ms", f2(hd.p99) + " ms", verdict(hd.p99 <= 1)})
 			}
 		}
-		fmt.Fprintf(w, "\nAll times in ms. ready = t0 → healthy answer; harness t0 is just before `ContainerStart` (after create), loop t0 is just before `docker run` (create + start).\n\n")
-		fmt.Fprintf(w, "| limits | harness ready_ms p50 | harness create_ms + ready_ms p50 | loop docker run → curl p50 | loop / harness ready | loop / harness create+ready (apples to apples) |\n|---|---|---|---|---|---|\n")
+		fmt.Fprintf(w, "\n#### End-to-end ready time, harness vs loop (medians, ms)\n\n")
+		fmt.Fprintf(w, "Harness t0 is just before `ContainerStart`, after create; the loop's t0 is just before `docker run -d`, which creates and starts. So the loop compares with the harness's create + ready (create_ms + ready_ms), or stricter with before-create → healthy (wal.jsonl intent → t0, + ready_ms: adds the intent's fsync, arming the probe and the exit wait).\n\n")
+		fmt.Fprintf(w, "| limits | harness ready_ms | harness create_ms + ready_ms | harness before create → healthy | loop `docker run` → curl answered | loop / harness ready_ms | loop / harness create + ready | t0 → listen: harness / loop |\n|---|---|---|---|---|---|---|---|\n")
 		for _, rw := range rows {
-			p := pairs[rw.Name]
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s× | %s× |\n", rw.Label, f2(p.hReady), f2(p.hCR), f2(p.lReady), f2(p.lReady/p.hReady), f2(p.lReady/p.hCR))
+			p := aggs[rw.Name]
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s× | %s× | %s / %s |\n", rw.Label, f2(p.hReady), f2(p.hCR), f2(p.hIntent), f2(p.lReady),
+				f2(p.lReady/p.hReady), f2(p.lReady/p.hCR), f2(p.hListen), f2(p.lListen))
 		}
 		fmt.Fprintln(w)
 	}
@@ -935,5 +1025,11 @@ func (r *report) markdown(w io.Writer, c *config) {
 	for _, k := range keys {
 		cfg = append(cfg, fmt.Sprintf("%s=%v", k, r.Config[k]))
 	}
-	fmt.Fprintf(w, "Sizes: %s.\n", strings.Join(cfg, ", "))
+	var ph []string
+	for _, k := range []string{"lag", "cost", "overhead", "version"} {
+		if v, ok := r.PhaseSeconds[k]; ok {
+			ph = append(ph, fmt.Sprintf("%s %.0f s", k, v))
+		}
+	}
+	fmt.Fprintf(w, "Sizes: %s. Phase times: %s.\n", strings.Join(cfg, ", "), strings.Join(ph, ", "))
 }
