@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestTarDir(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "sub", "app"), []byte("bin"), 0o755)
+	os.Symlink("sub/app", filepath.Join(dir, "link"))
+	var b bytes.Buffer
+	if err := tarDir(dir, &b); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	tr := tar.NewReader(&b)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(tr)
+		got[h.Name] = string(body) + h.Linkname
+		if h.Uid != 0 || h.Uname != "" {
+			t.Errorf("%s: owner %d %q leaks into the context", h.Name, h.Uid, h.Uname)
+		}
+	}
+	want := map[string]string{"Dockerfile": "FROM scratch\n", "sub/": "", "sub/app": "bin", "link": "sub/app"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+}
+
+func TestReadBuildStream(t *testing.T) {
+	ok := `{"stream":"Step 1/2 : FROM scratch\n"}` + "\n" + `{"stream":"Successfully built x\n"}`
+	if err := readBuildStream(strings.NewReader(ok), io.Discard, "t"); err != nil {
+		t.Fatal(err)
+	}
+	bad := `{"stream":"Step 1/2 : FROM nothing\n"}` + "\n" + `{"error":"pull access denied for nothing"}`
+	err := readBuildStream(strings.NewReader(bad), io.Discard, "t")
+	if err == nil || !strings.Contains(err.Error(), "pull access denied") || !strings.Contains(err.Error(), "Step 1/2") {
+		t.Fatalf("err %v: want the builder's error with its last lines", err)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	for _, tc := range []struct {
+		err         error
+		unreachable bool
+	}{
+		{refused, true},
+		{io.ErrUnexpectedEOF, true},
+		{errors.New("Error response from daemon: No such container: x"), false},
+		{fmt.Errorf("Error response from daemon: OCI runtime create failed: stat /x: no such file or directory"), false},
+		{context.Canceled, false},
+	} {
+		if got := errors.Is(classify("op", tc.err), ErrUnreachable); got != tc.unreachable {
+			t.Errorf("%v: unreachable %v, want %v", tc.err, got, tc.unreachable)
+		}
+	}
+}
+
+// Dial fails fast, and as ErrUnreachable, when nothing listens.
+func TestDialUnreachable(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix:///tmp/coldstart-engine-test-none.sock")
+	start := time.Now()
+	_, err := Dial(context.Background(), 2*time.Second)
+	if !errors.Is(err, ErrUnreachable) || time.Since(start) > 3*time.Second {
+		t.Fatalf("err %v after %v", err, time.Since(start))
+	}
+}

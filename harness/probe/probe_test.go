@@ -1,0 +1,120 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func shortDir(t *testing.T) string {
+	d, err := os.MkdirTemp("/tmp", "csp-") // t.TempDir() paths can exceed sun_path
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+var req = Request{Method: "GET", Path: "/", Status: 200, Body: "ok", Timeout: 200 * time.Millisecond}
+
+// serve binds after delay and answers 500 for the first fail requests.
+func serve(t *testing.T, dir string, delay time.Duration, fail int64) {
+	t.Helper()
+	go func() {
+		time.Sleep(delay)
+		l, err := net.Listen("unix", filepath.Join(dir, "app.sock"))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		var n atomic.Int64
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if n.Add(1) <= fail {
+				http.Error(w, "no", 500)
+				return
+			}
+			fmt.Fprint(w, "ok listen_mono_ns=123")
+		})}
+		t.Cleanup(func() { srv.Close() })
+		srv.Serve(l)
+	}()
+}
+
+func TestWaitHealthyAfterFailures(t *testing.T) {
+	dir := shortDir(t)
+	w, err := Arm(dir, "app.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	t0 := time.Now()
+	serve(t, dir, 50*time.Millisecond, 3)
+	r, err := w.Wait(context.Background(), t0.Add(2*time.Second), nil, req)
+	if err != nil {
+		t.Fatalf("wait: %v (%+v)", err, r)
+	}
+	if r.SocketAt.Before(t0.Add(40*time.Millisecond)) || r.ReadyAt.Before(r.SocketAt) {
+		t.Errorf("socket at %v, ready at %v after t0", r.SocketAt.Sub(t0), r.ReadyAt.Sub(t0))
+	}
+	if r.Attempts != 4 || r.LastStatus != 200 {
+		t.Errorf("attempts %d last status %d, want 4 and 200", r.Attempts, r.LastStatus)
+	}
+	if v, ok := ListenStamp(r.Body); !ok || v != 123 {
+		t.Errorf("listen stamp %v %v", v, ok)
+	}
+}
+
+func TestWaitDeadlineWithoutSocket(t *testing.T) {
+	dir := shortDir(t)
+	w, _ := Arm(dir, "app.sock")
+	defer w.Close()
+	t0 := time.Now()
+	r, err := w.Wait(context.Background(), t0.Add(150*time.Millisecond), nil, req)
+	if !errors.Is(err, ErrDeadline) || !r.SocketAt.IsZero() {
+		t.Fatalf("err %v socket %v, want deadline and no socket", err, r.SocketAt)
+	}
+}
+
+func TestWaitExited(t *testing.T) {
+	dir := shortDir(t)
+	w, _ := Arm(dir, "app.sock")
+	defer w.Close()
+	exited := make(chan struct{})
+	time.AfterFunc(30*time.Millisecond, func() { close(exited) })
+	_, err := w.Wait(context.Background(), time.Now().Add(2*time.Second), exited, req)
+	if !errors.Is(err, ErrExited) {
+		t.Fatalf("err %v, want ErrExited", err)
+	}
+}
+
+// A socket that is bound but never answers: attempts time out, the deadline ends it.
+func TestWaitBoundNeverAnswers(t *testing.T) {
+	dir := shortDir(t)
+	w, _ := Arm(dir, "app.sock")
+	defer w.Close()
+	l, err := net.Listen("unix", filepath.Join(dir, "app.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close() // listening, never accepting: connects succeed, requests hang
+	r, err := w.Wait(context.Background(), time.Now().Add(700*time.Millisecond), nil, req)
+	if !errors.Is(err, ErrDeadline) || r.SocketAt.IsZero() || r.Attempts < 2 {
+		t.Fatalf("err %v socket %v attempts %d", err, r.SocketAt, r.Attempts)
+	}
+}
+
+func TestListenStamp(t *testing.T) {
+	for in, want := range map[string]int64{"ok listen_mono_ns=42\n": 42, "ok": 0, "listen_mono_ns=": 0, "listen_mono_ns=-5": 0, "x listen_mono_ns=99999999999999999999": 0} {
+		v, ok := ListenStamp(in)
+		if v != want || ok != (want != 0) {
+			t.Errorf("%q: %v %v, want %v", in, v, ok, want)
+		}
+	}
+}
