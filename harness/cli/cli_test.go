@@ -173,3 +173,20 @@ func TestCompareGate(t *testing.T) {
 		t.Errorf("one run: exit %d, want 2", Code(err))
 	}
 }
+
+// A Dockerfile that fails to build is bad input: exit 2 with the builder's
+// words and the suite's line, and no start.
+func TestRunFailingBuildIsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "app"), 0o755)
+	os.WriteFile(filepath.Join(dir, "app", "Dockerfile"), []byte("FROM scratch\nCOPY missing-file /x\n"), 0o644)
+	f := filepath.Join(dir, "s.yaml")
+	os.WriteFile(f, []byte("suite: s\nscenarios:\n  - name: x\n    build: {context: app}\n    image: coldstart-test/failing-build:never\n"), 0o644)
+	_, _, err := run(t, "run", "--quiet", "--out", filepath.Join(dir, "run"), f)
+	if Code(err) != ExitBadInput || !strings.Contains(err.Error(), f+":3:1: scenarios[0].build") || !strings.Contains(err.Error(), "missing-file") {
+		t.Fatalf("exit %d (%v), want 2 naming the build and the missing file", Code(err), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run", "runs.jsonl")); !os.IsNotExist(err) {
+		t.Errorf("a failed build still started a run: %v", err)
+	}
+}
