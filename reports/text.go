@@ -92,6 +92,7 @@ func document(s *summary.Summary) []block {
 		if sc.DetectLagMS.N > 0 {
 			// Only apps that stamp their listen time (go-hello) have ground truth.
 			dists.rows = append(dists.rows, quantRow("detect lag ms", sc.DetectLagMS.N, sc.DetectLagMS.Quantiles, ms))
+			dists.rows = append(dists.rows, quantRow("probe lag ms", sc.ProbeLagMS.N, sc.ProbeLagMS.Quantiles, ms))
 		}
 		doc = append(doc, dists)
 

@@ -337,6 +337,9 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 		if stamp, ok := probe.ListenStamp(res.Body); ok && res.ReadyMono >= stamp {
 			rec.DetectLagMS = result.F(float64(res.ReadyMono-stamp) / 1e6)
 		}
+		if stamp, ok := probe.AnswerStamp(res.Body); ok && res.ReadyMono >= stamp {
+			rec.ProbeLagMS = result.F(float64(res.ReadyMono-stamp) / 1e6)
+		}
 	case errors.Is(werr, probe.ErrExited):
 		<-exited
 		rec.Outcome = result.ExitedBeforeReady

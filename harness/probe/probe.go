@@ -192,12 +192,17 @@ func monoNow() int64 {
 
 // ListenStamp extracts "listen_mono_ns=N" from a health answer: the
 // CLOCK_MONOTONIC instant at which the app started listening, if it says.
-func ListenStamp(body string) (int64, bool) {
-	i := strings.Index(body, "listen_mono_ns=")
+func ListenStamp(body string) (int64, bool) { return stamp(body, "listen_mono_ns=") }
+
+// AnswerStamp extracts "answer_mono_ns=N": when the app's handler ran.
+func AnswerStamp(body string) (int64, bool) { return stamp(body, "answer_mono_ns=") }
+
+func stamp(body, key string) (int64, bool) {
+	i := strings.Index(body, key)
 	if i < 0 {
 		return 0, false
 	}
-	s := body[i+len("listen_mono_ns="):]
+	s := body[i+len(key):]
 	j := 0
 	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
 		j++

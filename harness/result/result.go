@@ -52,7 +52,11 @@ type Record struct {
 	// DetectLagMS is the harness's healthy time minus the CLOCK_MONOTONIC
 	// instant the app reported it started listening (apps that report it).
 	DetectLagMS *float64 `json:"detect_lag_ms,omitempty"`
-	DeadlineMS  float64  `json:"deadline_ms"`
+	// ProbeLagMS is the healthy time minus the instant the app's handler
+	// ran: the detector's own share, without the app being throttled
+	// between listen() and answering.
+	ProbeLagMS *float64 `json:"probe_lag_ms,omitempty"`
+	DeadlineMS float64  `json:"deadline_ms"`
 
 	// StartedAt is the engine's State.StartedAt; its meaning depends on the
 	// engine version, so it is secondary data. StartedAtMS is it minus the wall t0.

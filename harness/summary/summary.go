@@ -77,6 +77,7 @@ type Scenario struct {
 	// DetectLagMS: healthy time seen by the harness minus the app's own
 	// listen stamp, over the starts whose app reports one (ground truth).
 	DetectLagMS Dist `json:"detect_lag_ms"`
+	ProbeLagMS  Dist `json:"probe_lag_ms"` // healthy time minus the app's handler stamp: the detector alone
 	// Contended counts measured starts taken while other work kept the host busy.
 	Contended   int    `json:"contended"`
 	Cache       string `json:"cache,omitempty"`
@@ -152,7 +153,7 @@ func scenario(name string, recs []result.Record) Scenario {
 	sc.DeadlineMS = deadline(recs)
 
 	misses := map[result.Outcome]int{}
-	var ready, socket, throttled, periods, cpu, mem, attempts, lag []float64
+	var ready, socket, throttled, periods, cpu, mem, attempts, lag, plag []float64
 	for _, r := range measured {
 		ok := r.Outcome == result.OK
 		if ok {
@@ -182,6 +183,9 @@ func scenario(name string, recs []result.Record) Scenario {
 		if r.DetectLagMS != nil {
 			lag = append(lag, *r.DetectLagMS)
 		}
+		if r.ProbeLagMS != nil {
+			plag = append(plag, *r.ProbeLagMS)
+		}
 		if r.Host != nil && r.Host.Contended {
 			sc.Contended++
 		}
@@ -206,6 +210,7 @@ func scenario(name string, recs []result.Record) Scenario {
 	sc.CPUUsageMS = dist(cpu)
 	sc.MemoryPeak = dist(mem)
 	sc.DetectLagMS = dist(lag)
+	sc.ProbeLagMS = dist(plag)
 	if len(attempts) > 0 {
 		sc.AttemptsP50 = Num(round(percentile(attempts, 50)))
 	}

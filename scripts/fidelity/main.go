@@ -369,6 +369,7 @@ type hrec struct {
 	ReadyMS     *float64  `json:"ready_ms"`
 	RemoveMS    float64   `json:"remove_ms"`
 	DetectLagMS *float64  `json:"detect_lag_ms"`
+	ProbeLagMS  *float64  `json:"probe_lag_ms"`
 	DeadlineMS  float64   `json:"deadline_ms"`
 	Attempts    int       `json:"attempts"`
 	Host        *struct {
@@ -547,6 +548,7 @@ type lrec struct {
 	RunMS     float64 `json:"run_ms"`     // t0 -> `docker run -d` exited
 	ReadyMS   float64 `json:"ready_ms"`   // t0 -> the curl that answered exited
 	LagMS     float64 `json:"lag_ms"`     // that instant minus listen_mono_ns
+	ProbeMS   float64 `json:"probe_ms"`   // that instant minus answer_mono_ns: the detector alone
 	ListenMS  float64 `json:"listen_ms"`  // listen_mono_ns - t0
 	Attempts  int     `json:"attempts"`   // curl executions
 	CurlMS    float64 `json:"curl_ms"`    // the answering curl's exec, start to exit
@@ -613,6 +615,9 @@ func loopStart(ctx context.Context, c *config, runID string, r row, batch, seq i
 				rec.OK = true
 				rec.ReadyMS = ms(t - t0)
 				rec.LagMS = ms(t - stamp)
+				if a, ok := answerStamp(string(body)); ok {
+					rec.ProbeMS = ms(t - a)
+				}
 				rec.ListenMS = ms(stamp - t0)
 				rec.FirstCurl = rec.Attempts == 1
 				rec.CurlMS = ms(t - tc)
@@ -635,6 +640,20 @@ func errText(err error) string {
 		return strings.TrimSpace(string(ee.Stderr))
 	}
 	return err.Error()
+}
+
+func answerStamp(body string) (int64, bool) {
+	i := strings.Index(body, "answer_mono_ns=")
+	if i < 0 {
+		return 0, false
+	}
+	s := body[i+len("answer_mono_ns="):]
+	j := 0
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	v, err := strconv.ParseInt(s[:j], 10, 64)
+	return v, err == nil
 }
 
 func listenStamp(body string) (int64, bool) {
@@ -884,7 +903,7 @@ func (r *report) markdown(w io.Writer) {
 		}
 		aggs := map[string]agg{}
 		for _, rw := range rows {
-			var lag, listen, ready, cr, intent, busy []float64
+			var lag, listen, ready, cr, intent, busy, plag []float64
 			n, cont, early, slow := 0, 0, 0, 0
 			for _, h := range ld.Harness {
 				if h.Scenario != rw.Name {
@@ -908,6 +927,9 @@ func (r *report) markdown(w io.Writer) {
 				if *h.ReadyMS < h.StartCallMS {
 					early++
 				}
+				if h.ProbeLagMS != nil {
+					plag = append(plag, *h.ProbeLagMS)
+				}
 				if h.DetectLagMS != nil {
 					lag = append(lag, *h.DetectLagMS)
 					listen = append(listen, *h.ReadyMS-*h.DetectLagMS)
@@ -917,9 +939,9 @@ func (r *report) markdown(w io.Writer) {
 				}
 			}
 			hd := distOf(lag, n)
-			fmt.Fprintf(w, "| %s | harness (inotify, then connect + GET, 1 ms retry) | %d / %d | %s | %s | %s | %s | %d | healthy before `ContainerStart` returned in %d; %d contended (other CPU p50 %s%%) |\n",
-				rw.Label, hd.ok, n, f2(hd.p50), f2(hd.p90), f2(hd.p99), f2(hd.max), slow, early, cont, f2(med(busy)))
-			var llag, llisten, lready, lrun, lcurl []float64
+			fmt.Fprintf(w, "| %s | harness (inotify, then connect + GET, 1 ms retry) | %d / %d | %s | %s | %s | %s | %d | healthy before `ContainerStart` returned in %d; %d contended (other CPU p50 %s%%); probe lag (healthy − app's handler stamp) p50 %s / p99 %s |\n",
+				rw.Label, hd.ok, n, f2(hd.p50), f2(hd.p90), f2(hd.p99), f2(hd.max), slow, early, cont, f2(med(busy)), f2(distOf(plag, len(plag)).p50), f2(distOf(plag, len(plag)).p99))
+			var llag, llisten, lready, lrun, lcurl, lplag []float64
 			ln, first, before, lslow := 0, 0, 0, 0
 			for _, l := range ld.Loop {
 				if l.Row != rw.Name {
@@ -931,6 +953,9 @@ func (r *report) markdown(w io.Writer) {
 					continue
 				}
 				llag = append(llag, l.LagMS)
+				if l.ProbeMS > 0 {
+					lplag = append(lplag, l.ProbeMS)
+				}
 				llisten = append(llisten, l.ListenMS)
 				lready = append(lready, l.ReadyMS)
 				lcurl = append(lcurl, l.CurlMS)
@@ -945,8 +970,8 @@ func (r *report) markdown(w io.Writer) {
 				}
 			}
 			lp := distOf(llag, ln)
-			fmt.Fprintf(w, "| %s | loop (`docker run -d`, then `curl` every %v) | %d / %d | %s | %s | %s | %s | %d | `docker run -d` p50 %s ms, app already listening when it returned in %d; first curl answered in %d; answering curl's exec p50 %s ms |\n",
-				rw.Label, c.Poll, lp.ok, ln, f2(lp.p50), f2(lp.p90), f2(lp.p99), f2(lp.max), lslow, f2(med(lrun)), before, first, f2(med(lcurl)))
+			fmt.Fprintf(w, "| %s | loop (`docker run -d`, then `curl` every %v) | %d / %d | %s | %s | %s | %s | %d | `docker run -d` p50 %s ms, app already listening when it returned in %d; first curl answered in %d; answering curl's exec p50 %s ms; probe lag (curl done − app's handler stamp) p50 %s / p99 %s |\n",
+				rw.Label, c.Poll, lp.ok, ln, f2(lp.p50), f2(lp.p90), f2(lp.p99), f2(lp.max), lslow, f2(med(lrun)), before, first, f2(med(lcurl)), f2(distOf(lplag, len(lplag)).p50), f2(distOf(lplag, len(lplag)).p99))
 			aggs[rw.Name] = agg{med(ready), med(cr), med(intent), med(listen), med(lready), med(llisten)}
 			if rw.Name == "seed" {
 				targets = append(targets, tgt{"detection lag p99, seed limits (includes the app's own throttling)", "≤ 1 ms", f2(hd.p99) + " ms", verdict(hd.p99 <= 1)})

@@ -33,9 +33,8 @@ func main() {
 	}
 	var ts unix.Timespec
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	body := "ok listen_mono_ns=" + strconv.FormatInt(ts.Nano(), 10) + "\n"
-	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: " +
-		strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+	listen := "ok listen_mono_ns=" + strconv.FormatInt(ts.Nano(), 10)
+	const head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: "
 	buf := make([]byte, 4096)
 	for {
 		c, _, err := syscall.Accept(fd)
@@ -44,7 +43,9 @@ func main() {
 		}
 		// One read is enough for a health request; the answer does not depend on it.
 		syscall.Read(c, buf)
-		syscall.Write(c, resp)
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+		body := listen + " answer_mono_ns=" + strconv.FormatInt(ts.Nano(), 10) + "\n"
+		syscall.Write(c, []byte(head+strconv.Itoa(len(body))+"\r\n\r\n"+body))
 		syscall.Close(c)
 	}
 }
