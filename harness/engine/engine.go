@@ -22,6 +22,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Labels every object of the harness carries.
@@ -45,7 +46,10 @@ type Docker struct {
 // checks that it answers within timeout. API version negotiation is on: this
 // client speaks a newer API than the Debian engine (1.41).
 func Dial(ctx context.Context, timeout time.Duration) (*Docker, error) {
-	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	// A no-op tracer: the SDK wraps every request in OpenTelemetry, which costs
+	// harness CPU on each call and tells a benchmark nothing.
+	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation(),
+		client.WithTraceProvider(noop.NewTracerProvider()))
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
