@@ -333,3 +333,18 @@ func TestLiveContended(t *testing.T) {
 		t.Errorf("start beside %d busy processes not flagged: %+v", len(hogs), *rec.Host)
 	}
 }
+
+// cache: drop drops the page cache before the start (root only) and says so
+// in the record.
+func TestLiveCacheDrop(t *testing.T) {
+	if err := CanDropCaches(); err != nil {
+		t.Skipf("not possible here: %v", err)
+	}
+	r := newRunner(t)
+	sc := testScenario("drop")
+	sc.Cache = scenario.CacheDrop
+	rec := start(t, r, sc)
+	if rec.Outcome != result.OK || rec.Cache != scenario.CacheDrop {
+		t.Fatalf("outcome %s cache %q, want ok and drop", rec.Outcome, rec.Cache)
+	}
+}

@@ -376,15 +376,7 @@ type Container struct {
 // List lists all containers (running or not) carrying every given label
 // (value "" matches any value).
 func (d *Docker) List(ctx context.Context, labels map[string]string) ([]Container, error) {
-	f := filters.NewArgs()
-	for k, v := range labels {
-		if v == "" {
-			f.Add("label", k)
-		} else {
-			f.Add("label", k+"="+v)
-		}
-	}
-	cs, err := d.c.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	cs, err := d.c.ContainerList(ctx, container.ListOptions{All: true, Filters: labelFilter(labels)})
 	if err != nil {
 		return nil, classify("list", err)
 	}
@@ -401,15 +393,7 @@ func (d *Docker) List(ctx context.Context, labels map[string]string) ([]Containe
 
 // Images lists local images carrying every given label.
 func (d *Docker) Images(ctx context.Context, labels map[string]string) ([]string, error) {
-	f := filters.NewArgs()
-	for k, v := range labels {
-		if v == "" {
-			f.Add("label", k)
-		} else {
-			f.Add("label", k+"="+v)
-		}
-	}
-	is, err := d.c.ImageList(ctx, image.ListOptions{Filters: f})
+	is, err := d.c.ImageList(ctx, image.ListOptions{Filters: labelFilter(labels)})
 	if err != nil {
 		return nil, classify("list images", err)
 	}
@@ -418,6 +402,19 @@ func (d *Docker) Images(ctx context.Context, labels map[string]string) ([]string
 		out = append(out, i.ID)
 	}
 	return out, nil
+}
+
+// labelFilter matches objects carrying every label (value "" matches any value).
+func labelFilter(labels map[string]string) filters.Args {
+	f := filters.NewArgs()
+	for k, v := range labels {
+		if v == "" {
+			f.Add("label", k)
+		} else {
+			f.Add("label", k+"="+v)
+		}
+	}
+	return f
 }
 
 // classify adds context and marks connection failures with ErrUnreachable so
