@@ -270,24 +270,7 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 	for i, sc := range s.Suite.Scenarios {
 		names[i] = sc.Name
 	}
-	out.Summary = summary.Compute(col.Records, summary.Options{
-		Suite: s.Suite.Name, Run: s.Manifest.Run, Order: names,
-		Planned: len(s.Plan), Interrupted: out.Interrupted,
-	})
-	for _, w := range warnings {
-		out.Summary.Warnings = append(out.Summary.Warnings, summary.Warning{Code: "journal", Message: w})
-	}
-	if n := len(s.Manifest.Resumes); n > 0 {
-		forced := 0
-		for _, r := range s.Manifest.Resumes {
-			if r.Forced {
-				forced++
-			}
-		}
-		out.Summary.Resumed = n
-		out.Summary.Warnings = append(out.Summary.Warnings, summary.Warning{Code: "resumed",
-			Message: fmt.Sprintf("run resumed %d time(s) (%d forced past a changed suite, harness or host): its starts were not all taken in one go", n, forced)})
-	}
+	out.Summary = Summarize(col.Records, s.Manifest, len(s.Plan), out.Interrupted, warnings)
 	if n := len(col.Records) - len(prior); n > 0 {
 		cpu := cpuMS(ru1) - cpuMS(ru0)
 		out.Summary.Harness = &summary.Cost{Starts: n, CPUMS: cpu, CPUMSPerStart: cpu / float64(n),
@@ -297,6 +280,30 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 		return out, errors.Join(xerr, err)
 	}
 	return out, xerr
+}
+
+// Summarize computes a run's summary from its records and manifest: the
+// statistics plus the run-level warnings (journal repairs, resumes). The run
+// and `coldstart report` share it, so a report renders what the run printed.
+func Summarize(recs []result.Record, m Manifest, planned int, interrupted bool, journalWarnings []string) *summary.Summary {
+	s := summary.Compute(recs, summary.Options{
+		Suite: m.Suite, Run: m.Run, Order: m.Scenarios, Planned: planned, Interrupted: interrupted,
+	})
+	for _, w := range journalWarnings {
+		s.Warnings = append(s.Warnings, summary.Warning{Code: "journal", Message: w})
+	}
+	if n := len(m.Resumes); n > 0 {
+		forced := 0
+		for _, r := range m.Resumes {
+			if r.Forced {
+				forced++
+			}
+		}
+		s.Resumed = n
+		s.Warnings = append(s.Warnings, summary.Warning{Code: "resumed",
+			Message: fmt.Sprintf("run resumed %d time(s) (%d forced past a changed suite, harness or host): its starts were not all taken in one go", n, forced)})
+	}
+	return s
 }
 
 func rusage() syscall.Rusage {

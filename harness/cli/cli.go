@@ -81,6 +81,7 @@ const usage = `coldstart: measure the cold start of apps in constrained containe
 Usage:
   coldstart run [flags] [SUITE]    run a suite (default scenarios/seed.yaml)
   coldstart validate SUITE...      check suite files; exit 2 on any error
+  coldstart report [--format F] RUN_DIR   render a run again from its journal
   coldstart compare OLD NEW        compare two runs: p50/p95 changes with confidence intervals
   coldstart gc                     remove leftovers of dead coldstart processes
   coldstart version                print the version
@@ -103,6 +104,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdGC(ctx, args[1:], stdout, stderr)
 	case "compare":
 		return cmdCompare(args[1:], stdout, stderr)
+	case "report":
+		return cmdReport(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "coldstart", FullVersion())
 		return nil

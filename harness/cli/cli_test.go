@@ -52,7 +52,7 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func TestHelpEverywhere(t *testing.T) {
-	for _, cmd := range []string{"run", "validate", "gc", "compare"} {
+	for _, cmd := range []string{"run", "validate", "gc", "compare", "report"} {
 		_, stderr, err := run(t, cmd, "--help")
 		if Code(err) != 0 || !strings.Contains(stderr, "Usage: coldstart "+cmd) {
 			t.Errorf("%s --help: exit %d, stderr %q", cmd, Code(err), stderr)
@@ -138,6 +138,11 @@ func TestRunQuickstart(t *testing.T) {
 		if err := json.Unmarshal(b, &v); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+	// The same run renders again from its journal, as the run printed it.
+	again, _, err := run(t, "report", dir)
+	if err != nil || again != out {
+		t.Errorf("report of the run differs from what run printed (%v):\n%s\n---\n%s", err, again, out)
 	}
 	for _, c := range ownContainers(t) {
 		if strings.HasPrefix(c.Name, "coldstart-") && c.Labels[engine.LabelOwner] != "" {

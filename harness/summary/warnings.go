@@ -103,7 +103,9 @@ func scenarioWarnings(sc *Scenario, recs []result.Record, limitsFrom int) []Warn
 		}
 	}
 	for _, r := range recs {
-		if r.DeadlineMS > 0 && r.DeadlineMS != sc.DeadlineMS {
+		// Diagnostic starts run with a stretched deadline on purpose (the
+		// profiler slows them) and never enter the statistics.
+		if r.Kind != KindDiagnostic && r.DeadlineMS > 0 && r.DeadlineMS != sc.DeadlineMS {
 			w = append(w, warnf(DeadlinesDiffer, "deadlines differ between starts: %g ms (seq %d) and %g ms; censoring bound uses %g ms",
 				r.DeadlineMS, r.Seq, sc.DeadlineMS, sc.DeadlineMS))
 			break
