@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -346,5 +347,37 @@ func TestLiveCacheDrop(t *testing.T) {
 	rec := start(t, r, sc)
 	if rec.Outcome != result.OK || rec.Cache != scenario.CacheDrop {
 		t.Fatalf("outcome %s cache %q, want ok and drop", rec.Outcome, rec.Cache)
+	}
+}
+
+// A rebuild that changes the image removes the image it untagged (ours,
+// labelled), so repeated runs do not pile up dangling images.
+func TestLivePrepareRebuildRemovesReplaced(t *testing.T) {
+	needEngine(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	tag := fmt.Sprintf("coldstart-test/rebuild:%d", os.Getpid())
+	defer live.RemoveImage(ctx, tag)
+	s := &scenario.Suite{Name: "t", File: "t.yaml", Dir: dir, Scenarios: []scenario.Scenario{{
+		Name: "x", Image: tag, Build: &scenario.Build{Context: dir}, Line: 3}}}
+	labels := map[string]string{engine.LabelHarness: "1", "io.coldstart.test": "1"}
+	var ids []string
+	for _, content := range []string{"one", "two"} {
+		os.WriteFile(filepath.Join(dir, "f"), []byte(content), 0o644)
+		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY f /f\n"), 0o644)
+		if err := Prepare(ctx, s, live, labels, false, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		id, err := live.ImageID(ctx, tag)
+		if err != nil || id == "" {
+			t.Fatalf("image %s: %q %v", tag, id, err)
+		}
+		ids = append(ids, id)
+	}
+	if ids[0] == ids[1] {
+		t.Fatal("the rebuild did not change the image")
+	}
+	if id, _ := live.ImageID(ctx, ids[0]); id != "" {
+		t.Errorf("replaced image %s left dangling", ids[0])
 	}
 }

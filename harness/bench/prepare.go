@@ -13,7 +13,9 @@ import (
 // Builder is the subset of the Docker driver that preparation uses.
 type Builder interface {
 	ImageExists(ctx context.Context, ref string) (bool, error)
+	ImageID(ctx context.Context, ref string) (string, error)
 	Build(ctx context.Context, spec engine.BuildSpec, log io.Writer) error
+	RemoveReplaced(ctx context.Context, id string)
 }
 
 // PrepareError is a problem with the suite's images or setup: bad input.
@@ -55,10 +57,15 @@ func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[strin
 				l[k] = v
 			}
 			fmt.Fprintf(log, "build %s -> %s\n", sc.Build.Context, sc.Image)
+			before, _ := b.ImageID(ctx, sc.Image)
 			err := b.Build(ctx, engine.BuildSpec{Context: sc.Build.Context, Dockerfile: sc.Build.Dockerfile,
 				Tag: sc.Image, Args: sc.Build.Args, Labels: l}, io.Discard)
 			if err != nil {
 				return &PrepareError{fmt.Errorf("%s:%d:1: scenarios[%d].build: %w", s.File, sc.Line, i, err)}
+			}
+			// A rebuild that changed the image leaves the old one untagged: ours to remove.
+			if after, _ := b.ImageID(ctx, sc.Image); before != "" && after != before {
+				b.RemoveReplaced(ctx, before)
 			}
 		}
 		ok, err := b.ImageExists(ctx, sc.Image)

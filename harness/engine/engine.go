@@ -132,6 +132,18 @@ func (d *Docker) ImageExists(ctx context.Context, ref string) (bool, error) {
 	return false, classify("inspect image "+ref, err)
 }
 
+// ImageID returns the id of a local image, "" if there is none.
+func (d *Docker) ImageID(ctx context.Context, ref string) (string, error) {
+	r, err := d.c.ImageInspect(ctx, ref)
+	if err != nil {
+		if client.IsErrNotFound(err) {
+			return "", nil
+		}
+		return "", classify("inspect image "+ref, err)
+	}
+	return r.ID, nil
+}
+
 // RemoveImage removes a local image (only call it on the harness's own images).
 func (d *Docker) RemoveImage(ctx context.Context, ref string) error {
 	_, err := d.c.ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true})
@@ -139,6 +151,16 @@ func (d *Docker) RemoveImage(ctx context.Context, ref string) error {
 		return classify("remove image "+ref, err)
 	}
 	return nil
+}
+
+// RemoveReplaced removes an image a rebuild has untagged, if it is the
+// harness's own (labelled) and nothing else refers to it: no prune, no force.
+func (d *Docker) RemoveReplaced(ctx context.Context, id string) {
+	r, err := d.c.ImageInspect(ctx, id)
+	if err != nil || len(r.RepoTags) > 0 || r.Config == nil || r.Config.Labels[LabelHarness] != "1" {
+		return
+	}
+	d.c.ImageRemove(ctx, id, image.RemoveOptions{PruneChildren: true})
 }
 
 // BuildSpec is a local image build through the engine API (legacy builder: this
