@@ -63,8 +63,9 @@ func TestWaitHealthyAfterFailures(t *testing.T) {
 	if r.SocketAt.Before(t0.Add(40*time.Millisecond)) || r.ReadyAt.Before(r.SocketAt) {
 		t.Errorf("socket at %v, ready at %v after t0", r.SocketAt.Sub(t0), r.ReadyAt.Sub(t0))
 	}
-	if r.Attempts != 4 || r.LastStatus != 200 {
-		t.Errorf("attempts %d last status %d, want 4 and 200", r.Attempts, r.LastStatus)
+	// Three 500s, then the 200; a connect between bind() and listen() can add a refused attempt.
+	if r.Attempts < 4 || r.LastStatus != 200 {
+		t.Errorf("attempts %d last status %d, want >= 4 and 200", r.Attempts, r.LastStatus)
 	}
 	if v, ok := ListenStamp(r.Body); !ok || v != 123 {
 		t.Errorf("listen stamp %v %v", v, ok)
