@@ -117,6 +117,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return WithCode(ExitBadInput, fmt.Errorf("unknown command %q", args[0]))
 }
 
+// parseFlags parses a command's flags: --help is not an error (exit 0, the
+// usage already printed), anything else is bad input.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return WithCode(ExitBadInput, err)
+	}
+	return nil
+}
+
 // FullVersion is Version plus the VCS revision when the build recorded it.
 func FullVersion() string {
 	v := Version

@@ -24,11 +24,8 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, "Usage: coldstart compare [flags] OLD_RUN NEW_RUN\n\nCompares ready_ms of two runs (run directories or runs.jsonl files) scenario by scenario:\np50 and p95 in both, their change with a bootstrap confidence interval, and a Mann-Whitney U test.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return WithCode(ExitBadInput, err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 2 {
 		return WithCode(ExitBadInput, errors.New("compare takes two runs: OLD NEW"))

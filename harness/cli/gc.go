@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,11 +20,8 @@ func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, "Usage: coldstart gc [flags]\n\nRemoves containers and socket dirs left by coldstart processes that are no\nlonger alive. Never touches those of a live run, nor anything without coldstart's labels.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return WithCode(ExitBadInput, err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	d, err := engine.Dial(ctx, 5*time.Second)
 	if err != nil {

@@ -26,11 +26,8 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, "Usage: coldstart report [flags] RUN_DIR\n\nRecomputes the statistics of a run from its runs.jsonl and manifest.json and\nrenders them; nothing is started and nothing in RUN_DIR is changed.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return WithCode(ExitBadInput, err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return WithCode(ExitBadInput, errors.New("report takes one run directory"))

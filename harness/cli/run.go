@@ -61,11 +61,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stderr, "Usage: coldstart run [flags] [SUITE]\n\nRuns every scenario of SUITE (default %s): fresh containers, timed from the\nstart call to the first healthy answer on the app's Unix socket.\n\nFlags:\n", DefaultSuite)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return WithCode(ExitBadInput, err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 1 {
 		return WithCode(ExitBadInput, fmt.Errorf("run takes one suite file, got %d", fs.NArg()))
@@ -335,11 +332,8 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, "Usage: coldstart validate [flags] SUITE...\n\nChecks suite files without touching the engine. Exit 2 on any error.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return WithCode(ExitBadInput, err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		return WithCode(ExitBadInput, errors.New("validate: name at least one suite file"))
