@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"strings"
 
 	"github.com/coldstart/coldstart/harness/engine"
 	"github.com/coldstart/coldstart/harness/scenario"
@@ -40,9 +41,12 @@ func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[strin
 			fmt.Fprintf(log, "setup %s: %s\n", sc.Name, c)
 			cmd := exec.CommandContext(ctx, "sh", "-c", c)
 			cmd.Dir = s.Dir
-			cmd.Stdout, cmd.Stderr = log, log
+			// The output goes to the log and, for the error, its tail is kept
+			// (the log may be discarded with --quiet).
+			var tail tailBuffer
+			cmd.Stdout, cmd.Stderr = io.MultiWriter(log, &tail), io.MultiWriter(log, &tail)
 			if err := cmd.Run(); err != nil {
-				return &PrepareError{fmt.Errorf("%s:%d:1: scenarios[%d].setup: %q: %v", s.File, sc.Line, i, c, err)}
+				return &PrepareError{fmt.Errorf("%s:%d:1: scenarios[%d].setup: %q: %v%s", s.File, sc.Line, i, c, err, tail.String())}
 			}
 		}
 		if sc.Cache == scenario.CacheDrop {
@@ -77,4 +81,23 @@ func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[strin
 		}
 	}
 	return nil
+}
+
+// tailBuffer keeps the last 2 KiB written to it.
+type tailBuffer struct{ b []byte }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > 2048 {
+		t.b = t.b[len(t.b)-2048:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	s := strings.TrimSpace(string(t.b))
+	if s == "" {
+		return ""
+	}
+	return "\n  " + strings.ReplaceAll(s, "\n", "\n  ")
 }

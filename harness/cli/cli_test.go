@@ -195,3 +195,14 @@ func TestRunFailingBuildIsBadInput(t *testing.T) {
 		t.Errorf("a failed build still started a run: %v", err)
 	}
 }
+
+// A failing setup command is bad input; its output's tail is in the error
+// even with --quiet.
+func TestRunFailingSetupIsBadInput(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "s.yaml")
+	os.WriteFile(f, []byte("suite: s\nscenarios:\n  - name: x\n    setup: [\"echo boom-output >&2; exit 3\"]\n    image: coldstart/go-hello:latest\n"), 0o644)
+	_, _, err := run(t, "run", "--quiet", "--out", t.TempDir(), f)
+	if Code(err) != ExitBadInput || !strings.Contains(err.Error(), "scenarios[0].setup") || !strings.Contains(err.Error(), "boom-output") {
+		t.Fatalf("exit %d (%v), want 2 with the command's output", Code(err), err)
+	}
+}
