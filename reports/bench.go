@@ -62,6 +62,15 @@ func renderBench(w io.Writer, in Input) error {
 	if run != "" {
 		fmt.Fprintf(bw, "# run: %s\n", configValue(run))
 	}
+	if sm := in.Summary; sm != nil {
+		// Comments, not config lines: benchstat would refuse to compare runs that differ in them.
+		if sm.Interrupted {
+			fmt.Fprintf(bw, "# interrupted: %d of %d planned starts\n", sm.Completed, sm.Planned)
+		}
+		if sm.Resumed > 0 {
+			fmt.Fprintf(bw, "# resumed: %d time(s)\n", sm.Resumed)
+		}
+	}
 	if suite != "" {
 		fmt.Fprintf(bw, "suite: %s\n", configValue(suite))
 	}
