@@ -8,12 +8,16 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/coldstart/coldstart/harness/engine"
 )
 
 // ownerFile in a run's socket directory names the process that owns it.
 const ownerFile = "owner"
+
+// unownedGrace: a socket dir without an owner file is left alone this long.
+const unownedGrace = 10 * time.Minute
 
 // Alive reports whether the owner "<pid>:<start ticks>[:<pid namespace>]" is
 // a live process: a reused pid has another start time. An owner in another
@@ -96,6 +100,14 @@ func GC(ctx context.Context, c Cleaner, socketBase string, log io.Writer) (conta
 		}
 		if err != nil && !os.IsNotExist(err) {
 			continue
+		}
+		if err != nil {
+			// No owner file: either a dir whose run is between mkdir and
+			// writing its owner (a concurrent harness starting now), or a
+			// leftover of a crash at that very moment. Only the old are leftovers.
+			if st, serr := os.Stat(dir); serr != nil || time.Since(st.ModTime()) < unownedGrace {
+				continue
+			}
 		}
 		if err := os.RemoveAll(dir); err == nil {
 			dirs++
