@@ -468,7 +468,7 @@ func TestFaultResumeChangedSuite(t *testing.T) {
 
 // A crash tore the WAL's last line while a start was in flight. The resume
 // appends its intents after the torn bytes; a later resume must still read
-// the WAL (today: "damaged intent", the run can never be resumed again).
+// the WAL (before the fix: "damaged intent", and the run could never be resumed again).
 func TestFaultResumeAfterTornWAL(t *testing.T) {
 	t.Parallel()
 	base := shortBase(t)

@@ -44,6 +44,8 @@ import (
 
 	"github.com/montanaflynn/stats"
 	"golang.org/x/sys/unix"
+
+	"github.com/coldstart/coldstart/harness/probe"
 )
 
 // row is one set of limits, measured by both detectors.
@@ -615,7 +617,7 @@ func loopStart(ctx context.Context, c *config, runID string, r row, batch, seq i
 				rec.OK = true
 				rec.ReadyMS = ms(t - t0)
 				rec.LagMS = ms(t - stamp)
-				if a, ok := answerStamp(string(body)); ok {
+				if a, ok := probe.AnswerStamp(string(body)); ok {
 					rec.ProbeMS = ms(t - a)
 				}
 				rec.ListenMS = ms(stamp - t0)
@@ -642,32 +644,13 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func answerStamp(body string) (int64, bool) {
-	i := strings.Index(body, "answer_mono_ns=")
-	if i < 0 {
-		return 0, false
-	}
-	s := body[i+len("answer_mono_ns="):]
-	j := 0
-	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-		j++
-	}
-	v, err := strconv.ParseInt(s[:j], 10, 64)
-	return v, err == nil
-}
-
+// listenStamp is the app's listen stamp, from an answer that says "ok" (the
+// same parsing as the harness's, so both detectors read the same stamp).
 func listenStamp(body string) (int64, bool) {
-	i := strings.Index(body, "listen_mono_ns=")
-	if i < 0 || !strings.HasPrefix(body, "ok") {
+	if !strings.HasPrefix(body, "ok") {
 		return 0, false
 	}
-	s := body[i+len("listen_mono_ns="):]
-	j := 0
-	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-		j++
-	}
-	v, err := strconv.ParseInt(s[:j], 10, 64)
-	return v, err == nil
+	return probe.ListenStamp(body)
 }
 
 // sweep force-removes whatever containers of this run are left (a start
