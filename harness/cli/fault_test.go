@@ -675,7 +675,7 @@ func TestFaultTwoHarnessesOneEngine(t *testing.T) {
 			// A container removed under a start shows as an early exit or a
 			// failed inspect; a slow start under load may miss its deadline.
 			if (r.Outcome != result.OK && r.Outcome != result.DeadlineExceeded) || strings.Contains(r.Error, "No such container") || r.StartedAt == nil {
-				t.Errorf("harness %d: start %s#%d: outcome %s, error %q", i, r.Kind, r.Iteration, r.Outcome, r.Error)
+				t.Errorf("harness %d: start %s#%d: outcome %s, error %q, exit code %v, log %q", i, r.Kind, r.Iteration, r.Outcome, r.Error, deref(r.ExitCode), r.LogTail)
 			}
 		}
 		if s := readSummary(t, dir); s["interrupted"] != false || num(s["completed"]) != 4 {
@@ -873,4 +873,11 @@ func tinyImage(t *testing.T, d *engine.Docker, name string) string {
 		}
 	})
 	return img
+}
+
+func deref(p *int) any {
+	if p == nil {
+		return "none"
+	}
+	return *p
 }
