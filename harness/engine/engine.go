@@ -201,7 +201,46 @@ func (d *Docker) Build(ctx context.Context, spec BuildSpec, log io.Writer) error
 		return classify("build "+spec.Tag, err)
 	}
 	defer resp.Body.Close()
+	defer d.sweepBuilder(spec.Labels)
 	return readBuildStream(resp.Body, log, spec.Tag)
+}
+
+// sweepBuilder removes what the legacy builder can leave behind: an
+// intermediate container of a metadata step ("#(nop) LABEL ..."), never
+// started, carrying the build's labels (seen under concurrent builds).
+func (d *Docker) sweepBuilder(labels map[string]string) {
+	if len(labels) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	f := labelFilter(labels)
+	f.Add("status", "created")
+	// A step's container of a build still running lives milliseconds; one
+	// still there after 5 s is a leftover. Wait that long only when there is
+	// a candidate at all (rare).
+	const settled = 5 * time.Second
+	for round := 0; round < 2; round++ {
+		cs, err := d.c.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+		if err != nil {
+			return
+		}
+		young := false
+		for _, c := range cs {
+			if !strings.Contains(c.Command, "#(nop)") {
+				continue
+			}
+			if time.Since(time.Unix(c.Created, 0)) >= settled {
+				d.c.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+			} else {
+				young = true
+			}
+		}
+		if !young {
+			return
+		}
+		time.Sleep(settled)
+	}
 }
 
 // ContainerSpec is everything needed to create one measured container.
