@@ -209,7 +209,7 @@ func (p *privateEngine) start() (time.Duration, error) {
 			return 0, fmt.Errorf("dockerd exited: %v", cmd.ProcessState)
 		default:
 		}
-		d, err := engine.Dial(context.Background(), time.Second)
+		d, err := engine.DialHost(context.Background(), p.host(), time.Second)
 		if err == nil {
 			d.Close()
 			return time.Since(t0), nil
@@ -435,7 +435,10 @@ func (p *privateEngine) destroy() {
 	if p.running() {
 		// Politely first: remove its containers through the API, then SIGTERM
 		// (live-restore off: dockerd ends its containers and its containerd).
-		if d, err := engine.Dial(context.Background(), 5*time.Second); err == nil {
+		// Its own address, explicitly: by now t.Setenv's restore (registered
+		// after this cleanup, so run before it) has pointed DOCKER_HOST back at
+		// the shared engine, whose containers are not ours to list or remove.
+		if d, err := engine.DialHost(context.Background(), p.host(), 5*time.Second); err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			cs, _ := d.List(ctx, nil)
 			for _, c := range cs {
@@ -617,7 +620,7 @@ type faultRig struct {
 
 func newFaultRig(t *testing.T) *faultRig {
 	p := startPrivateEngine(t)
-	d, err := engine.Dial(context.Background(), 5*time.Second)
+	d, err := engine.DialHost(context.Background(), p.host(), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -635,7 +638,7 @@ func newFaultRig(t *testing.T) *faultRig {
 // suite and plan: MODE=nosocket (never ready), 4 s deadline, 3 measured starts.
 func (g *faultRig) runner(t *testing.T, owner string) (*Runner, *faultEngine, *scenario.Suite, []scenario.Start) {
 	t.Helper()
-	d, err := engine.Dial(context.Background(), 5*time.Second)
+	d, err := engine.DialHost(context.Background(), g.p.host(), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -777,7 +780,7 @@ func testKilledComesBack(t *testing.T, g *faultRig) {
 				}
 				// Before the runner (held in Ping) removes it: what did the
 				// restarted engine make of the container it had lost?
-				d, err := engine.Dial(context.Background(), 5*time.Second)
+				d, err := engine.DialHost(context.Background(), g.p.host(), 5*time.Second)
 				if err != nil {
 					obs.stateErr = err
 					return
@@ -960,7 +963,7 @@ func testGoneForGood(t *testing.T, g *faultRig) {
 	}
 	t.Logf("engine back after %v; from dockerd's log:\n%s", up.Round(time.Millisecond), p.restartLog(from))
 	ctx := context.Background()
-	d, err := engine.Dial(ctx, 5*time.Second)
+	d, err := engine.DialHost(ctx, g.p.host(), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

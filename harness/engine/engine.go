@@ -46,10 +46,20 @@ type Docker struct {
 // checks that it answers within timeout. API version negotiation is on: this
 // client speaks a newer API than the Debian engine (1.41).
 func Dial(ctx context.Context, timeout time.Duration) (*Docker, error) {
+	return DialHost(ctx, "", timeout)
+}
+
+// DialHost is Dial to an explicit engine address (unix:///path), whatever
+// the environment says; "" means the environment's.
+func DialHost(ctx context.Context, host string, timeout time.Duration) (*Docker, error) {
 	// A no-op tracer: the SDK wraps every request in OpenTelemetry, which costs
 	// harness CPU on each call and tells a benchmark nothing.
-	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation(),
-		client.WithTraceProvider(noop.NewTracerProvider()))
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation(),
+		client.WithTraceProvider(noop.NewTracerProvider())}
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	c, err := client.NewClientWithOpts(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
