@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +28,7 @@ import (
 
 // Engine loss, for real: these tests start a PRIVATE dockerd (its own -H
 // socket, data root, exec root, pid file, config file and managed containerd,
-// no bridge, no iptables, no ip_forward change), SIGKILL it while a start is
+// its own network namespace, no bridge, no iptables, no ip_forward change), SIGKILL it while a start is
 // waiting for readiness, and check what the runner records and how it
 // recovers. The machine's shared engine is never touched.
 //
@@ -100,6 +101,14 @@ func startPrivateEngine(t *testing.T) *privateEngine {
 	p := &privateEngine{t: t, dir: dir, sock: filepath.Join(dir, "d.sock"),
 		logPath: filepath.Join(dir, "dockerd.log"), ids: map[string]bool{}}
 	t.Cleanup(p.destroy)
+	// The shared engine's bridge must outlive the private engine (see start).
+	if _, err := net.InterfaceByName("docker0"); err == nil {
+		t.Cleanup(func() {
+			if _, err := net.InterfaceByName("docker0"); err != nil {
+				t.Errorf("the host's docker0 is gone after the private engine: %v", err)
+			}
+		})
+	}
 	// An empty config file: the default /etc/docker/daemon.json names the shared
 	// engine's data root and storage driver.
 	if err := os.WriteFile(filepath.Join(dir, "daemon.json"), []byte("{}\n"), 0o644); err != nil {
@@ -190,7 +199,10 @@ func (p *privateEngine) start() (time.Duration, error) {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Own process group; and if the test binary dies, dockerd dies (and with
 	// it its managed containerd, which has Pdeathsig set by dockerd).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// Its own network namespace too: a dockerd started with --bridge none
+	// deletes the host's docker0 at start (moby's removeDefaultBridgeInterface),
+	// which broke every later build with a RUN step on the shared engine.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Cloneflags: syscall.CLONE_NEWNET}
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
