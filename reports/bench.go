@@ -10,7 +10,6 @@ import (
 	"unicode"
 
 	"github.com/coldstart/coldstart/harness/result"
-	"github.com/coldstart/coldstart/harness/summary"
 )
 
 // BenchPrefix is the benchmark name each scenario is a sub-benchmark of.
@@ -29,16 +28,6 @@ func benchName(scenario string) string {
 
 func ns(v float64) string { return fmt.Sprint(int64(math.Round(v * 1e6))) }
 
-// manifestString reads a string field of a map manifest.
-func manifestString(m any, key string) string {
-	if mm, ok := m.(map[string]any); ok {
-		if s, ok := mm[key].(string); ok {
-			return s
-		}
-	}
-	return ""
-}
-
 // configValue keeps a value on its one line.
 func configValue(s string) string { return strings.Join(strings.Fields(s), " ") }
 
@@ -50,11 +39,13 @@ func configValue(s string) string { return strings.Join(strings.Fields(s), " ") 
 // and counted in a comment: its medians are of the ok starts only.
 func renderBench(w io.Writer, in Input) error {
 	bw := bufio.NewWriter(w)
-	suite, run := manifestString(in.Manifest, "suite"), manifestString(in.Manifest, "run")
+	suite, run := in.Manifest.Suite, in.Manifest.Run
 	if in.Summary != nil {
 		suite, run = in.Summary.Suite, in.Summary.Run
 	}
-	goarch := manifestString(in.Manifest, "goarch")
+	// The machine that measured, not the one rendering; manifests from
+	// before it was recorded fall back to this one's.
+	goarch := in.Manifest.GOARCH
 	if goarch == "" {
 		goarch = runtime.GOARCH
 	}
@@ -86,7 +77,7 @@ func renderBench(w io.Writer, in Input) error {
 	}
 	for i := range in.Records {
 		r := &in.Records[i]
-		if r.Kind != summary.KindMeasure {
+		if r.Kind != result.KindMeasure {
 			continue
 		}
 		if _, ok := byName[r.Scenario]; !ok {

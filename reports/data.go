@@ -51,7 +51,7 @@ var columns = []column{
 	{"run", func(r *result.Record) string { return r.Run }},
 	{"seq", func(r *result.Record) string { return strconv.Itoa(r.Seq) }},
 	{"scenario", func(r *result.Record) string { return r.Scenario }},
-	{"kind", func(r *result.Record) string { return r.Kind }},
+	{"kind", func(r *result.Record) string { return string(r.Kind) }},
 	{"iter", func(r *result.Record) string { return strconv.Itoa(r.Iteration) }},
 	{"outcome", func(r *result.Record) string { return string(r.Outcome) }},
 	{"create_ms", func(r *result.Record) string { return fl(r.CreateMS) }},

@@ -74,7 +74,7 @@ func renderJUnit(w io.Writer, in Input) error {
 	s := in.Summary
 	byName := map[string][]*result.Record{}
 	for i := range in.Records {
-		if r := &in.Records[i]; r.Kind == summary.KindMeasure {
+		if r := &in.Records[i]; r.Kind == result.KindMeasure {
 			byName[r.Scenario] = append(byName[r.Scenario], r)
 		}
 	}

@@ -17,7 +17,7 @@ import (
 type Input struct {
 	Summary  *summary.Summary
 	Records  []result.Record
-	Manifest any // the run manifest; map[string]any when read from JSON
+	Manifest result.Manifest
 }
 
 // Format is one output format.

@@ -27,10 +27,10 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func limits(cpuOK bool) []result.Limit {
 	return []result.Limit{
-		{Name: "cpu", Requested: "0.1 (10000/100000)", Observed: "10000/100000", Enforced: "10000/100000", OK: cpuOK},
-		{Name: "memory", Requested: "128MiB", Observed: "128MiB", Enforced: "128MiB", OK: true},
-		{Name: "memory_swap", Requested: "128MiB", Observed: "128MiB", Enforced: "128MiB", OK: true},
-		{Name: "kernel_memory", Requested: "128MiB", Observed: "128MiB", Enforced: "not enforced", OK: false},
+		{Name: "cpu", Unit: result.UnitCPU, Requested: result.CPU(10000, 100000), Observed: result.CPU(10000, 100000), Enforced: result.CPU(10000, 100000), OK: cpuOK},
+		{Name: "memory", Unit: result.UnitBytes, Requested: result.Of(128 << 20), Observed: result.Of(128 << 20), Enforced: result.Of(128 << 20), OK: true},
+		{Name: "memory_swap", Unit: result.UnitBytes, Requested: result.Of(128 << 20), Observed: result.Of(128 << 20), Enforced: result.Of(128 << 20), OK: true},
+		{Name: "kernel_memory", Unit: result.UnitBytes, Requested: result.Of(128 << 20), Observed: result.Of(128 << 20), Enforced: result.Amount{State: result.NotEnforced}, OK: false},
 	}
 }
 
@@ -56,9 +56,9 @@ func fixture() ([]result.Record, summary.Options) {
 
 	// go-static: 2 warmups, 20 measured starts, all ok.
 	for i := range 22 {
-		kind, iter := summary.KindMeasure, i-2
+		kind, iter := result.KindMeasure, i-2
 		if i < 2 {
-			kind, iter = summary.KindWarmup, i
+			kind, iter = result.KindWarmup, i
 		}
 		ready := 30 + float64((i*37)%50) + 0.25
 		add(result.Record{
@@ -73,12 +73,12 @@ func fixture() ([]result.Record, summary.Options) {
 
 	// py-aiohttp: 1 warmup, 10 measured (6 ok, 2 deadline_exceeded,
 	// 1 oom_killed, 1 exited_before_ready), 2 diagnostic starts.
-	add(result.Record{Scenario: "py-aiohttp", Kind: summary.KindWarmup, Image: "coldstart/py-aiohttp:1",
+	add(result.Record{Scenario: "py-aiohttp", Kind: result.KindWarmup, Image: "coldstart/py-aiohttp:1",
 		Outcome: result.OK, SocketMS: result.F(1800), ReadyMS: result.F(2100), Attempts: 4, Limits: limits(true)})
 	outcomes := []result.Outcome{result.OK, result.DeadlineExceeded, result.OK, result.OK, result.OOMKilled,
 		result.OK, result.ExitedBeforeReady, result.OK, result.DeadlineExceeded, result.OK}
 	for i, o := range outcomes {
-		r := result.Record{Scenario: "py-aiohttp", Kind: summary.KindMeasure, Iteration: i, Image: "coldstart/py-aiohttp:1",
+		r := result.Record{Scenario: "py-aiohttp", Kind: result.KindMeasure, Iteration: i, Image: "coldstart/py-aiohttp:1",
 			Outcome: o, Attempts: 3 + i%3, Limits: limits(true),
 			Cgroup: &result.Sample{CgroupVersion: 1, CPUUsageMS: 180 + float64(i), Periods: 20 + uint64(i),
 				ThrottledPeriods: 18 + uint64(i), ThrottledMS: 1500 + 10*float64(i),
@@ -102,7 +102,7 @@ func fixture() ([]result.Record, summary.Options) {
 		add(r)
 	}
 	for i := range 2 {
-		add(result.Record{Scenario: "py-aiohttp", Kind: summary.KindDiagnostic, Iteration: i, Image: "coldstart/py-aiohttp:1",
+		add(result.Record{Scenario: "py-aiohttp", Kind: result.KindDiagnostic, Iteration: i, Image: "coldstart/py-aiohttp:1",
 			Outcome: result.OK, SocketMS: result.F(2300), ReadyMS: result.F(2600 + 100*float64(i)), Attempts: 5, Limits: limits(true),
 			Cgroup: &result.Sample{CgroupVersion: 1, CPUUsageMS: 200, ThrottledPeriods: 22, ThrottledMS: 1900 + 100*float64(i)},
 			Imports: &result.Imports{TotalUS: 1300000 + 100000*int64(i), Malformed: i, Modules: []result.Module{
@@ -115,7 +115,7 @@ func fixture() ([]result.Record, summary.Options) {
 
 	// py-http: 3 measured, one start_failed, and the limits of one start disagree.
 	for i := range 3 {
-		r := result.Record{Scenario: "py-http", Kind: summary.KindMeasure, Iteration: i, Image: "coldstart/py-http:1",
+		r := result.Record{Scenario: "py-http", Kind: result.KindMeasure, Iteration: i, Image: "coldstart/py-http:1",
 			Outcome: result.OK, SocketMS: result.F(210), ReadyMS: result.F(260 + float64(i)), Attempts: 2, Limits: limits(true),
 			Cgroup: &result.Sample{CgroupVersion: 1, CPUUsageMS: 65, ThrottledPeriods: 5, ThrottledMS: 180, MemoryPeak: 9 << 20}}
 		if i == 1 {
@@ -135,7 +135,8 @@ func fixture() ([]result.Record, summary.Options) {
 func input() Input {
 	recs, opt := fixture()
 	return Input{Summary: summary.Compute(recs, opt), Records: recs,
-		Manifest: map[string]any{"suite": "seed", "run": "run-1", "goarch": "amd64"}}
+		// goarch of the measuring machine, not of the one rendering.
+		Manifest: result.Manifest{Suite: "seed", Run: "run-1", GOARCH: "arm64"}}
 }
 
 func TestLookup(t *testing.T) {
@@ -250,7 +251,7 @@ func TestBenchfmtRoundTrip(t *testing.T) {
 		case *benchfmt.SyntaxError:
 			t.Errorf("syntax error: %v", rec)
 		case *benchfmt.Result:
-			if rec.GetConfig("suite") != "seed" || rec.GetConfig("goos") != "linux" || rec.GetConfig("goarch") != "amd64" {
+			if rec.GetConfig("suite") != "seed" || rec.GetConfig("goos") != "linux" || rec.GetConfig("goarch") != "arm64" {
 				t.Errorf("%s: config %v", rec.Name, rec.Config)
 			}
 			for _, k := range []string{"run", "misses"} {
@@ -281,7 +282,7 @@ func TestBenchfmtRoundTrip(t *testing.T) {
 		name := "ColdStart/" + sc.Name
 		var want []float64
 		for _, r := range in.Records {
-			if r.Scenario == sc.Name && r.Kind == summary.KindMeasure && r.Outcome == result.OK {
+			if r.Scenario == sc.Name && r.Kind == result.KindMeasure && r.Outcome == result.OK {
 				want = append(want, *r.ReadyMS)
 			}
 		}

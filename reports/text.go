@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/summary"
 )
 
@@ -102,12 +103,21 @@ func document(s *summary.Summary) []block {
 			if !l.OK {
 				ok = "NO"
 			}
-			lim.rows = append(lim.rows, []string{l.Name, dash(l.Requested), dash(l.Observed), dash(l.Enforced), ok})
+			lim.rows = append(lim.rows, []string{l.Name, result.Format(l.Unit, l.Requested), result.Format(l.Unit, l.Observed), result.Format(l.Unit, l.Enforced), ok})
 		}
 		if len(lim.rows) == 0 {
 			doc = append(doc, block{sub: "enforced limits"}, block{para: "no start recorded its enforced limits."})
 		} else {
 			doc = append(doc, lim)
+			var notes []string
+			for _, l := range sc.Limits {
+				if l.Note != "" {
+					notes = append(notes, l.Name+": "+l.Note)
+				}
+			}
+			if len(notes) > 0 {
+				doc = append(doc, block{items: notes})
+			}
 		}
 
 		if im := sc.Imports; im != nil {
@@ -155,12 +165,6 @@ func plain(v summary.Value) string {
 	return "-"
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
 
 func warnings(ws []summary.Warning) []string {
 	items := make([]string, len(ws))

@@ -665,7 +665,7 @@ func (g *faultRig) runner(t *testing.T, owner string) (*Runner, *faultEngine, *s
 		t.Fatal(err)
 	}
 	r := &Runner{
-		Engine: fe, SocketBase: base, Run: run, Tag: tag,
+		Engine: fe, SocketBase: base, RunID: run, Tag: tag,
 		Labels:  map[string]string{engine.LabelHarness: "1", engine.LabelRun: run, engine.LabelOwner: owner, "io.coldstart.test": "1"},
 		Journal: &memJournal{},
 	}
@@ -676,7 +676,7 @@ func (g *faultRig) runner(t *testing.T, owner string) (*Runner, *faultEngine, *s
 		Deadline: 4 * time.Second, Runs: 3,
 	}
 	s := &scenario.Suite{Name: "enginefault", Scenarios: []scenario.Scenario{sc}}
-	plan := s.Plan(scenario.OrderSequential)
+	plan := s.Plan()
 	if len(plan) != 3 {
 		t.Fatalf("plan has %d starts, want 3", len(plan))
 	}
@@ -884,7 +884,7 @@ func testKilledComesBack(t *testing.T, g *faultRig) {
 		t.Errorf("pending removals after Execute: %v", r.Pending())
 	}
 	ctx := context.Background()
-	cs, err := fe.List(ctx, map[string]string{engine.LabelRun: r.Run})
+	cs, err := fe.List(ctx, map[string]string{engine.LabelRun: r.RunID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -980,7 +980,7 @@ func testGoneForGood(t *testing.T, g *faultRig) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	cs, err := d.List(ctx, map[string]string{engine.LabelRun: r.Run})
+	cs, err := d.List(ctx, map[string]string{engine.LabelRun: r.RunID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -997,7 +997,7 @@ func testGoneForGood(t *testing.T, g *faultRig) {
 	if err != nil || nc != len(cs) {
 		t.Errorf("GC removed %d containers (err %v), want %d", nc, err, len(cs))
 	}
-	cs, err = d.List(ctx, map[string]string{engine.LabelRun: r.Run})
+	cs, err = d.List(ctx, map[string]string{engine.LabelRun: r.RunID})
 	if err != nil || len(cs) != 0 {
 		t.Errorf("after GC: %d containers of the run (err %v)", len(cs), err)
 	}

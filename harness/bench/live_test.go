@@ -23,7 +23,7 @@ import (
 
 var (
 	live      *engine.Docker
-	liveHost  engine.Host
+	liveHost  result.Engine
 	liveImage string
 	liveErr   error
 )
@@ -97,7 +97,7 @@ func newRunner(t *testing.T) *Runner {
 		t.Fatal(err)
 	}
 	r := &Runner{
-		Engine: live, SocketBase: base, Run: run, Tag: tag,
+		Engine: live, SocketBase: base, RunID: run, Tag: tag,
 		Labels:  map[string]string{engine.LabelHarness: "1", engine.LabelRun: run, engine.LabelOwner: owner, "io.coldstart.test": "1"},
 		Journal: &memJournal{},
 	}
@@ -152,9 +152,9 @@ func testScenario(name string, env ...string) *scenario.Scenario {
 	}
 }
 
-func start(t *testing.T, r *Runner, sc *scenario.Scenario) *result.Record {
+func oneStart(t *testing.T, r *Runner, sc *scenario.Scenario) *result.Record {
 	t.Helper()
-	rec := r.One(context.Background(), sc, scenario.Start{Kind: scenario.KindMeasure}, 0)
+	rec := r.One(context.Background(), sc, scenario.Start{Kind: result.KindMeasure}, 0)
 	if rec == nil {
 		t.Fatal("no record")
 	}
@@ -179,7 +179,7 @@ func deref(p *float64) any {
 
 func TestLiveHealthy(t *testing.T) {
 	r := newRunner(t)
-	rec := start(t, r, testScenario("healthy"))
+	rec := oneStart(t, r, testScenario("healthy"))
 	if rec.Outcome != result.OK {
 		t.Fatalf("outcome %s (%s), want ok", rec.Outcome, rec.Error)
 	}
@@ -204,7 +204,8 @@ func TestLiveHealthy(t *testing.T) {
 	lim := map[string]result.Limit{}
 	for _, l := range rec.Limits {
 		lim[l.Name] = l
-		t.Logf("limit %-14s requested=%-28q observed=%-28q enforced=%-28q ok=%v", l.Name, l.Requested, l.Observed, l.Enforced, l.OK)
+		t.Logf("limit %-14s requested=%-28q observed=%-28q enforced=%-28q ok=%v", l.Name,
+			result.Format(l.Unit, l.Requested), result.Format(l.Unit, l.Observed), result.Format(l.Unit, l.Enforced), l.OK)
 	}
 	for _, n := range []string{"cpu", "memory", "memory_swap"} {
 		if !lim[n].OK {
@@ -218,7 +219,7 @@ func TestLiveHealthy(t *testing.T) {
 
 func TestLiveFailsBeforeHealthy(t *testing.T) {
 	r := newRunner(t)
-	rec := start(t, r, testScenario("fail-first", "FAIL_FIRST=3"))
+	rec := oneStart(t, r, testScenario("fail-first", "FAIL_FIRST=3"))
 	if rec.Outcome != result.OK {
 		t.Fatalf("outcome %s (%s), want ok", rec.Outcome, rec.Error)
 	}
@@ -234,7 +235,7 @@ func TestLiveNoSocket(t *testing.T) {
 	r := newRunner(t)
 	sc := testScenario("nosocket", "MODE=nosocket")
 	sc.Deadline = 1500 * time.Millisecond
-	rec := start(t, r, sc)
+	rec := oneStart(t, r, sc)
 	if rec.Outcome != result.DeadlineExceeded {
 		t.Fatalf("outcome %s, want deadline_exceeded", rec.Outcome)
 	}
@@ -248,7 +249,7 @@ func TestLiveNoSocket(t *testing.T) {
 
 func TestLiveExit1(t *testing.T) {
 	r := newRunner(t)
-	rec := start(t, r, testScenario("exit1", "MODE=exit1"))
+	rec := oneStart(t, r, testScenario("exit1", "MODE=exit1"))
 	if rec.Outcome != result.ExitedBeforeReady {
 		t.Fatalf("outcome %s, want exited_before_ready", rec.Outcome)
 	}
@@ -268,7 +269,7 @@ func TestLiveOOM(t *testing.T) {
 	sc := testScenario("oom", "MODE=oom")
 	// More CPU so that touching 400 MiB gets to the limit well within the deadline.
 	sc.Limits.CPUQuota, sc.Limits.CPUs = 100000, 1
-	rec := start(t, r, sc)
+	rec := oneStart(t, r, sc)
 	if rec.Outcome != result.OOMKilled {
 		t.Fatalf("outcome %s (%s), want oom_killed", rec.Outcome, rec.Error)
 	}
@@ -283,7 +284,7 @@ func TestLiveBindNoAnswer(t *testing.T) {
 	// Room for several 500 ms attempts after the socket appears, even when a
 	// loaded engine takes a second to start the container.
 	sc.Deadline = 3 * time.Second
-	rec := start(t, r, sc)
+	rec := oneStart(t, r, sc)
 	if rec.Outcome != result.DeadlineExceeded {
 		t.Fatalf("outcome %s, want deadline_exceeded", rec.Outcome)
 	}
@@ -302,7 +303,7 @@ func TestLiveStartFailed(t *testing.T) {
 	r := newRunner(t)
 	sc := testScenario("badentry")
 	sc.Entrypoint = []string{"/does-not-exist"}
-	rec := start(t, r, sc)
+	rec := oneStart(t, r, sc)
 	if rec.Outcome != result.StartFailed {
 		t.Fatalf("outcome %s (%s), want start_failed", rec.Outcome, rec.Error)
 	}
@@ -327,7 +328,7 @@ func TestLiveContended(t *testing.T) {
 		}
 	}()
 	time.Sleep(200 * time.Millisecond)
-	rec := start(t, r, testScenario("contended"))
+	rec := oneStart(t, r, testScenario("contended"))
 	if rec.Host == nil {
 		t.Fatal("no host load recorded")
 	}
@@ -346,7 +347,7 @@ func TestLiveCacheDrop(t *testing.T) {
 	r := newRunner(t)
 	sc := testScenario("drop")
 	sc.Cache = scenario.CacheDrop
-	rec := start(t, r, sc)
+	rec := oneStart(t, r, sc)
 	if rec.Outcome != result.OK || rec.Cache != scenario.CacheDrop {
 		t.Fatalf("outcome %s cache %q, want ok and drop", rec.Outcome, rec.Cache)
 	}

@@ -97,7 +97,7 @@ func fakeRunner(t *testing.T, f *fakeEngine) *Runner {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(base) })
-	return &Runner{Engine: f, SocketBase: base, Run: "run", Tag: "tag00000", Journal: &memJournal{}}
+	return &Runner{Engine: f, SocketBase: base, RunID: "run", Tag: "tag00000", Journal: &memJournal{}}
 }
 
 func fakeScenario() *scenario.Scenario {
@@ -151,7 +151,7 @@ func TestInterruptInEachPhase(t *testing.T) {
 				}
 			}
 			r := fakeRunner(t, f)
-			rec := r.One(ctx, fakeScenario(), scenario.Start{Kind: scenario.KindMeasure}, 0)
+			rec := r.One(ctx, fakeScenario(), scenario.Start{Kind: result.KindMeasure}, 0)
 			if rec != nil {
 				t.Errorf("interrupted start produced a record: %+v", rec)
 			}
@@ -173,7 +173,7 @@ func TestCreateHangIsEngineError(t *testing.T) {
 		return "", context.DeadlineExceeded
 	}
 	r := fakeRunner(t, f)
-	rec := r.One(context.Background(), fakeScenario(), scenario.Start{Kind: scenario.KindMeasure}, 0)
+	rec := r.One(context.Background(), fakeScenario(), scenario.Start{Kind: result.KindMeasure}, 0)
 	if rec == nil || rec.Outcome != result.EngineError || !errors.Is(hung(context.Background(), context.DeadlineExceeded), engine.ErrUnreachable) {
 		t.Fatalf("record %+v, want engine_error", rec)
 	}

@@ -19,11 +19,12 @@ type Builder interface {
 	RemoveReplaced(ctx context.Context, id string)
 }
 
-// PrepareError is a problem with the suite's images or setup: bad input.
-type PrepareError struct{ Err error }
+// InputError is bad input: the suite, its images or setup commands, the run
+// directory, or a refused resume. Nothing was started.
+type InputError struct{ Err error }
 
-func (e *PrepareError) Error() string { return e.Err.Error() }
-func (e *PrepareError) Unwrap() error { return e.Err }
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
 
 // Prepare runs each scenario's setup commands (once per distinct command, in
 // the suite's directory), builds the images that have a build section, and
@@ -46,12 +47,12 @@ func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[strin
 			var tail tailBuffer
 			cmd.Stdout, cmd.Stderr = io.MultiWriter(log, &tail), io.MultiWriter(log, &tail)
 			if err := cmd.Run(); err != nil {
-				return &PrepareError{fmt.Errorf("%s:%d:1: scenarios[%d].setup: %q: %v%s", s.File, sc.Line, i, c, err, tail.String())}
+				return &InputError{fmt.Errorf("%s:%d:1: scenarios[%d].setup: %q: %v%s", s.File, sc.Line, i, c, err, tail.String())}
 			}
 		}
 		if sc.Cache == scenario.CacheDrop {
 			if err := CanDropCaches(); err != nil {
-				return &PrepareError{fmt.Errorf("%s:%d:1: scenarios[%d].cache: %v", s.File, sc.Line, i, err)}
+				return &InputError{fmt.Errorf("%s:%d:1: scenarios[%d].cache: %v", s.File, sc.Line, i, err)}
 			}
 		}
 		if sc.Build != nil && !built[sc.Image] {
@@ -65,7 +66,7 @@ func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[strin
 			err := b.Build(ctx, engine.BuildSpec{Context: sc.Build.Context, Dockerfile: sc.Build.Dockerfile,
 				Tag: sc.Image, Args: sc.Build.Args, Labels: l}, io.Discard)
 			if err != nil {
-				return &PrepareError{fmt.Errorf("%s:%d:1: scenarios[%d].build: %w", s.File, sc.Line, i, err)}
+				return &InputError{fmt.Errorf("%s:%d:1: scenarios[%d].build: %w", s.File, sc.Line, i, err)}
 			}
 			// A rebuild that changed the image leaves the old one untagged: ours to remove.
 			if after, _ := b.ImageID(ctx, sc.Image); before != "" && after != before {
@@ -77,7 +78,7 @@ func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[strin
 			return err
 		}
 		if !ok {
-			return &PrepareError{fmt.Errorf("%s:%d:1: scenarios[%d].image: image %q is not on this engine, and coldstart never pulls: build it or add a build section", s.File, sc.Line, i, sc.Image)}
+			return &InputError{fmt.Errorf("%s:%d:1: scenarios[%d].image: image %q is not on this engine, and coldstart never pulls: build it or add a build section", s.File, sc.Line, i, sc.Image)}
 		}
 	}
 	return nil

@@ -17,75 +17,25 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/coldstart/coldstart/harness/engine"
 	"github.com/coldstart/coldstart/harness/journal"
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
 	"github.com/coldstart/coldstart/harness/summary"
 )
 
-// Manifest describes a run: what was measured, with what, on what.
-type Manifest struct {
-	Run           string            `json:"run"`
-	Suite         string            `json:"suite"`
-	SuiteFile     string            `json:"suite_file"`
-	SuiteHash     string            `json:"suite_hash"`
-	Harness       string            `json:"harness_version"`
-	GoVersion     string            `json:"go_version"`
-	Started       time.Time         `json:"started"`
-	Args          []string          `json:"args"`
-	Owner         string            `json:"owner"`
-	Engine        engine.Host       `json:"engine"`
-	CgroupVersion int               `json:"cgroup_version"` // as the harness reads it (hybrid counts as 1)
-	Kernel        string            `json:"kernel"`
-	CPUModel      string            `json:"cpu_model"`
-	Cores         int               `json:"cores"`
-	SocketBase    string            `json:"socket_base"`
-	Planned       int               `json:"planned"`
-	Scenarios     []string          `json:"scenarios"`
-	Overrides     map[string]string `json:"overrides,omitempty"`
-	PlanOrder     string            `json:"plan_order"`
-	Detection     string            `json:"detection"`
-	SuiteAbs      string            `json:"suite_abs"`
-	Fingerprint   string            `json:"host_fingerprint"`
-	Resumes       []Resume          `json:"resumes,omitempty"`
-}
-
-// Resume records one continuation of an interrupted run.
-type Resume struct {
-	Time    time.Time `json:"time"`
-	Owner   string    `json:"owner"`
-	Forced  bool      `json:"forced"`
-	Reasons []string  `json:"reasons,omitempty"` // what changed, when forced
-	Skipped int       `json:"skipped"`           // starts already in the journal
-}
-
-// Fingerprint identifies the host a run measured: resuming on another host
-// (or after an engine or kernel upgrade) would mix two machines in one run.
-func Fingerprint(h engine.Host, kernel, cpu string, cores int) string {
-	return fmt.Sprintf("engine %s; api %s; cgroup v%s %s; kernel %s; cpu %s x%d",
-		h.EngineVersion, h.APIVersion, h.CgroupVersion, h.CgroupDriver, kernel, cpu, cores)
-}
-
-// ReadManifest reads a run directory's manifest.
-func ReadManifest(dir string) (Manifest, error) {
-	var m Manifest
-	b, err := os.ReadFile(filepath.Join(dir, journal.ManifestFile))
-	if err != nil {
-		return m, err
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("%s: %w", filepath.Join(dir, journal.ManifestFile), err)
-	}
-	return m, nil
-}
-
-// NewRunID returns a sortable unique run id and its 8-char tag for names.
+// NewRunID returns a sortable unique run id, "<UTC stamp>-<tag>", and its
+// 8-char tag for names.
 func NewRunID(now time.Time) (id, tag string) {
 	var b [4]byte
 	rand.Read(b[:])
 	tag = hex.EncodeToString(b[:])
 	return now.UTC().Format("20060102T150405Z") + "-" + tag, tag
+}
+
+// RunTag is the tag of a run id made by NewRunID.
+func RunTag(id string) string {
+	_, tag, _ := strings.Cut(id, "-")
+	return tag
 }
 
 // Owner identifies this process across pid reuse and pid namespaces:
@@ -162,14 +112,25 @@ func (c *Collector) Append(r *result.Record) error {
 	return nil
 }
 
-// Session is one run of a suite into a run directory.
+// Session is one run of a suite into a run directory. Open builds one.
 type Session struct {
 	Runner   *Runner
 	Suite    *scenario.Suite
 	Plan     []scenario.Start
 	Dir      string
-	Manifest Manifest
+	Manifest result.Manifest
 	Resume   bool // continue the journal in Dir: run only the missing starts
+
+	closers []func()
+}
+
+// Close releases what Open took: the run's socket directory and the engine
+// connection.
+func (s *Session) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
 }
 
 // ErrLocked: another coldstart holds the run directory.
@@ -189,12 +150,12 @@ func lockDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
-func startKey(scenario, kind string, iter int) string {
-	return scenario + "\x00" + kind + "\x00" + strconv.Itoa(iter)
+func startKey(scenario string, kind result.Kind, iter int) string {
+	return scenario + "\x00" + string(kind) + "\x00" + strconv.Itoa(iter)
 }
 
-// Outcome of a session.
-type Outcome struct {
+// RunResult is what a session measured.
+type RunResult struct {
 	Records     []result.Record
 	Summary     *summary.Summary
 	Interrupted bool
@@ -203,13 +164,13 @@ type Outcome struct {
 // Run writes the manifest, executes the plan into runs.jsonl and writes
 // summary.json. On interruption the summary is still written, marked
 // interrupted, with planned and completed counts; the error is returned too.
-func (s *Session) Run(ctx context.Context) (*Outcome, error) {
+func (s *Session) Run(ctx context.Context) (*RunResult, error) {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run dir: %w", err)
 	}
 	lock, err := lockDir(s.Dir)
 	if err != nil {
-		return nil, err
+		return nil, &InputError{err}
 	}
 	defer lock.Close()
 	runs := filepath.Join(s.Dir, journal.RunsFile)
@@ -226,7 +187,7 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 			}
 		}
 	} else if _, err := os.Stat(runs); err == nil {
-		return nil, fmt.Errorf("%s already holds a run: use --resume %s to continue it, or another --out", s.Dir, s.Dir)
+		return nil, &InputError{fmt.Errorf("%s already holds a run: use --resume %s to continue it, or another --out", s.Dir, s.Dir)}
 	}
 	skip := map[int]bool{}
 	if s.Resume {
@@ -246,7 +207,7 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 			return nil, err
 		}
 	}
-	if err := journal.WriteJSONAtomic(filepath.Join(s.Dir, journal.ManifestFile), s.Manifest); err != nil {
+	if err := journal.WriteJSONAtomic(filepath.Join(s.Dir, journal.ManifestFile), &s.Manifest); err != nil {
 		return nil, err
 	}
 	w, err := journal.Create(runs)
@@ -265,12 +226,8 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 	ru0, t0 := rusage(), time.Now()
 	_, xerr := s.Runner.Execute(ctx, s.Suite, s.Plan, skip)
 	ru1, wall := rusage(), time.Since(t0)
-	out := &Outcome{Records: col.Records, Interrupted: xerr != nil}
-	names := make([]string, len(s.Suite.Scenarios))
-	for i, sc := range s.Suite.Scenarios {
-		names[i] = sc.Name
-	}
-	out.Summary = Summarize(col.Records, s.Manifest, len(s.Plan), out.Interrupted, warnings)
+	out := &RunResult{Records: col.Records, Interrupted: xerr != nil}
+	out.Summary = summary.OfRun(col.Records, s.Manifest, out.Interrupted, warnings)
 	if n := len(col.Records) - len(prior); n > 0 {
 		cpu := cpuMS(ru1) - cpuMS(ru0)
 		out.Summary.Harness = &summary.Cost{Starts: n, CPUMS: cpu, CPUMSPerStart: cpu / float64(n),
@@ -280,30 +237,6 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 		return out, errors.Join(xerr, err)
 	}
 	return out, xerr
-}
-
-// Summarize computes a run's summary from its records and manifest: the
-// statistics plus the run-level warnings (journal repairs, resumes). The run
-// and `coldstart report` share it, so a report renders what the run printed.
-func Summarize(recs []result.Record, m Manifest, planned int, interrupted bool, journalWarnings []string) *summary.Summary {
-	s := summary.Compute(recs, summary.Options{
-		Suite: m.Suite, Run: m.Run, Order: m.Scenarios, Planned: planned, Interrupted: interrupted,
-	})
-	for _, w := range journalWarnings {
-		s.Warnings = append(s.Warnings, summary.Warning{Code: "journal", Message: w})
-	}
-	if n := len(m.Resumes); n > 0 {
-		forced := 0
-		for _, r := range m.Resumes {
-			if r.Forced {
-				forced++
-			}
-		}
-		s.Resumed = n
-		s.Warnings = append(s.Warnings, summary.Warning{Code: "resumed",
-			Message: fmt.Sprintf("run resumed %d time(s) (%d forced past a changed suite, harness or host): its starts were not all taken in one go", n, forced)})
-	}
-	return s
 }
 
 func rusage() syscall.Rusage {

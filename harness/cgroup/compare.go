@@ -1,9 +1,7 @@
 package cgroup
 
 import (
-	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
@@ -23,41 +21,45 @@ type Observed struct {
 }
 
 // Compare puts each limit's request, inspect's claim and the cgroup's value
-// side by side. A limit the cgroup does not hold reads "not enforced" and is
-// not OK; kernel_memory on kernels >= 5.x is the expected case. A limit that
-// was not requested is OK whatever the cgroup holds, since nothing was asked
-// (Docker itself sets memory+swap to twice the memory when only memory is set).
-// pids gets a row only when requested.
+// side by side, as numbers. A limit the cgroup does not hold is NotEnforced
+// and not OK; kernel_memory on kernels >= 5.x is the expected case. A limit
+// that was not requested is OK whatever the cgroup holds, since nothing was
+// asked (Docker itself sets memory+swap to twice the memory when only memory
+// is set). pids gets a row only when requested.
 func Compare(req scenario.Limits, observed Observed, enf Enforced) []result.Limit {
 	rows := []result.Limit{
 		compareCPU(req, observed, enf),
-		compareValue("memory", req.Memory, observed.Memory, enf.Memory, formatBytes),
-		compareValue("memory_swap", req.MemorySwap, observed.MemorySwap, enf.MemorySwap, formatBytes),
-		compareValue("kernel_memory", req.KernelMemory, observed.KernelMemory, enf.KernelMemory, formatBytes),
+		compareValue("memory", result.UnitBytes, req.Memory, observed.Memory, enf.Memory),
+		compareValue("memory_swap", result.UnitBytes, req.MemorySwap, observed.MemorySwap, enf.MemorySwap),
+		compareValue("kernel_memory", result.UnitBytes, req.KernelMemory, observed.KernelMemory, enf.KernelMemory),
 	}
 	if req.Pids != 0 {
-		rows = append(rows, compareValue("pids", req.Pids, observed.Pids, enf.Pids, formatCount))
+		rows = append(rows, compareValue("pids", result.UnitCount, req.Pids, observed.Pids, enf.Pids))
 	}
 	return rows
 }
 
+var unlimited = result.Amount{State: result.Unlimited}
+
 func compareCPU(req scenario.Limits, obs Observed, enf Enforced) result.Limit {
-	l := result.Limit{Name: "cpu", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true}
+	l := result.Limit{Name: "cpu", Unit: result.UnitCPU, Requested: result.Amount{State: result.Unset},
+		Observed: unlimited, Enforced: unlimited, OK: true}
 	quota, period := requestedCPU(req)
 	if quota > 0 {
-		l.Requested = formatCPU(quota, period)
+		l.Requested = result.CPU(quota, period)
 	}
 	switch {
 	case obs.CPUQuota > 0:
-		l.Observed = formatCPU(obs.CPUQuota, orDefault(obs.CPUPeriod, defaultCPUPeriod))
+		l.Observed = result.CPU(obs.CPUQuota, orDefault(obs.CPUPeriod, defaultCPUPeriod))
 	case obs.NanoCPUs > 0:
-		l.Observed = fmt.Sprintf("%s CPU (nano_cpus %d)", formatCPUs(float64(obs.NanoCPUs)/1e9), obs.NanoCPUs)
+		// --cpus: the engine turns it into a quota over the default period.
+		l.Observed = result.CPU(obs.NanoCPUs*defaultCPUPeriod/1e9, defaultCPUPeriod)
 	}
 	switch {
 	case enf.CPUQuota > 0:
-		l.Enforced = formatCPU(enf.CPUQuota, enf.CPUPeriod)
+		l.Enforced = result.CPU(enf.CPUQuota, enf.CPUPeriod)
 	case quota > 0:
-		l.Enforced = "not enforced"
+		l.Enforced = result.Amount{State: result.NotEnforced}
 	}
 	if quota > 0 {
 		// The period matters as much as the ratio: 1000/10000 and
@@ -82,24 +84,25 @@ func requestedCPU(req scenario.Limits) (quota, period int64) {
 
 // compareValue compares a single-number limit where the request uses 0 for
 // unset and -1 for explicitly unlimited.
-func compareValue(name string, req, obs, enf int64, format func(int64) string) result.Limit {
-	l := result.Limit{Name: name, Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true}
+func compareValue(name string, u result.Unit, req, obs, enf int64) result.Limit {
+	l := result.Limit{Name: name, Unit: u, Requested: result.Amount{State: result.Unset},
+		Observed: unlimited, Enforced: unlimited, OK: true}
 	switch {
 	case req > 0:
-		l.Requested = format(req)
+		l.Requested = result.Of(req)
 		l.OK = enf == req
 	case req < 0:
-		l.Requested = "unlimited"
+		l.Requested = unlimited
 		l.OK = enf == Unlimited
 	}
 	if obs > 0 {
-		l.Observed = format(obs)
+		l.Observed = result.Of(obs)
 	}
 	switch {
 	case enf != Unlimited:
-		l.Enforced = format(enf)
+		l.Enforced = result.Of(enf)
 	case req > 0:
-		l.Enforced = "not enforced"
+		l.Enforced = result.Amount{State: result.NotEnforced}
 	}
 	return l
 }
@@ -110,40 +113,3 @@ func orDefault(v, def int64) int64 {
 	}
 	return def
 }
-
-// formatCPU renders a CFS pair, e.g. "0.10 CPU (10000/100000 us)".
-func formatCPU(quota, period int64) string {
-	if period <= 0 {
-		return fmt.Sprintf("quota %d us, no period", quota)
-	}
-	return fmt.Sprintf("%s CPU (%d/%d us)", formatCPUs(float64(quota)/float64(period)), quota, period)
-}
-
-// formatCPUs uses two decimals unless that would hide a difference
-// (0.125 must not read as 0.12).
-func formatCPUs(v float64) string {
-	s := strconv.FormatFloat(v, 'f', 2, 64)
-	if p, _ := strconv.ParseFloat(s, 64); p != v {
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return s
-}
-
-// formatBytes is exact: a whole number of the largest binary unit that
-// divides the value, else MiB with the byte count (page rounding shows).
-func formatBytes(n int64) string {
-	for _, u := range []struct {
-		size int64
-		name string
-	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
-		if n >= u.size && n%u.size == 0 {
-			return fmt.Sprintf("%d %s", n/u.size, u.name)
-		}
-	}
-	if n >= 1<<20 {
-		return fmt.Sprintf("%.2f MiB (%d bytes)", float64(n)/(1<<20), n)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
-func formatCount(n int64) string { return strconv.FormatInt(n, 10) }

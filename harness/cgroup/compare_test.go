@@ -31,6 +31,20 @@ func TestPathFor(t *testing.T) {
 	}
 }
 
+// row is a limit as the reports print it.
+type row struct {
+	Name, Requested, Observed, Enforced string
+	OK                                  bool
+}
+
+func rows(ls []result.Limit) []row {
+	out := make([]row, len(ls))
+	for i, l := range ls {
+		out[i] = row{l.Name, result.Format(l.Unit, l.Requested), result.Format(l.Unit, l.Observed), result.Format(l.Unit, l.Enforced), l.OK}
+	}
+	return out
+}
+
 func TestCompare(t *testing.T) {
 	seed := scenario.Limits{
 		CPUs: 0.1, CPUQuota: 10000, CPUPeriod: 100000,
@@ -45,12 +59,12 @@ func TestCompare(t *testing.T) {
 		req  scenario.Limits
 		obs  Observed
 		enf  Enforced
-		want []result.Limit
+		want []row
 	}{
 		{
 			name: "seed limits on this kernel: kmem not enforced",
 			req:  seed, obs: seedObserved, enf: seedEnforced,
-			want: []result.Limit{
+			want: []row{
 				{Name: "cpu", Requested: "0.10 CPU (10000/100000 us)", Observed: "0.10 CPU (10000/100000 us)", Enforced: "0.10 CPU (10000/100000 us)", OK: true},
 				{Name: "memory", Requested: "128 MiB", Observed: "128 MiB", Enforced: "128 MiB", OK: true},
 				{Name: "memory_swap", Requested: "128 MiB", Observed: "128 MiB", Enforced: "128 MiB", OK: true},
@@ -60,7 +74,7 @@ func TestCompare(t *testing.T) {
 		{
 			name: "nothing requested, nothing limited",
 			enf:  none,
-			want: []result.Limit{
+			want: []row{
 				{Name: "cpu", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
 				{Name: "memory", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
 				{Name: "memory_swap", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
@@ -73,8 +87,8 @@ func TestCompare(t *testing.T) {
 			req:  scenario.Limits{CPUs: 0.5, Memory: 64 << 20, Pids: 32},
 			obs:  Observed{NanoCPUs: 500000000, Memory: 64 << 20, MemorySwap: 128 << 20, Pids: 32},
 			enf:  Enforced{CPUQuota: 50000, CPUPeriod: 100000, Memory: 64 << 20, MemorySwap: 128 << 20, KernelMemory: Unlimited, Pids: 32},
-			want: []result.Limit{
-				{Name: "cpu", Requested: "0.50 CPU (50000/100000 us)", Observed: "0.50 CPU (nano_cpus 500000000)", Enforced: "0.50 CPU (50000/100000 us)", OK: true},
+			want: []row{
+				{Name: "cpu", Requested: "0.50 CPU (50000/100000 us)", Observed: "0.50 CPU (50000/100000 us)", Enforced: "0.50 CPU (50000/100000 us)", OK: true},
 				{Name: "memory", Requested: "64 MiB", Observed: "64 MiB", Enforced: "64 MiB", OK: true},
 				{Name: "memory_swap", Requested: "unset", Observed: "128 MiB", Enforced: "128 MiB", OK: true},
 				{Name: "kernel_memory", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
@@ -87,7 +101,7 @@ func TestCompare(t *testing.T) {
 			req:  scenario.Limits{CPUQuota: 10000, CPUPeriod: 100000},
 			obs:  Observed{CPUQuota: 10000, CPUPeriod: 10000},
 			enf:  Enforced{CPUQuota: 10000, CPUPeriod: 10000, Memory: Unlimited, MemorySwap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited},
-			want: []result.Limit{
+			want: []row{
 				{Name: "cpu", Requested: "0.10 CPU (10000/100000 us)", Observed: "1.00 CPU (10000/10000 us)", Enforced: "1.00 CPU (10000/10000 us)", OK: false},
 				{Name: "memory", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
 				{Name: "memory_swap", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
@@ -100,7 +114,7 @@ func TestCompare(t *testing.T) {
 			req:  scenario.Limits{CPUQuota: 12500, Memory: 100000000, MemorySwap: 200000000, KernelMemory: 1 << 30, Pids: 10},
 			obs:  Observed{CPUQuota: 12500, Memory: 100000000, KernelMemory: 1 << 30, Pids: 10},
 			enf:  none,
-			want: []result.Limit{
+			want: []row{
 				{Name: "cpu", Requested: "0.125 CPU (12500/100000 us)", Observed: "0.125 CPU (12500/100000 us)", Enforced: "not enforced", OK: false},
 				{Name: "memory", Requested: "95.37 MiB (100000000 bytes)", Observed: "95.37 MiB (100000000 bytes)", Enforced: "not enforced", OK: false},
 				{Name: "memory_swap", Requested: "190.73 MiB (200000000 bytes)", Observed: "unlimited", Enforced: "not enforced", OK: false},
@@ -114,7 +128,7 @@ func TestCompare(t *testing.T) {
 			req:  scenario.Limits{Memory: 100000000, MemorySwap: -1, Pids: -1},
 			obs:  Observed{Memory: 100000000, MemorySwap: -1},
 			enf:  Enforced{CPUQuota: Unlimited, CPUPeriod: 100000, Memory: 99999744, MemorySwap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited},
-			want: []result.Limit{
+			want: []row{
 				{Name: "cpu", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
 				{Name: "memory", Requested: "95.37 MiB (100000000 bytes)", Observed: "95.37 MiB (100000000 bytes)", Enforced: "97656 KiB", OK: false},
 				{Name: "memory_swap", Requested: "unlimited", Observed: "unlimited", Enforced: "unlimited", OK: true},
@@ -125,7 +139,7 @@ func TestCompare(t *testing.T) {
 		{
 			name: "limited though not requested is reported, and OK",
 			enf:  Enforced{CPUQuota: 20000, CPUPeriod: 100000, Memory: 1 << 30, MemorySwap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited},
-			want: []result.Limit{
+			want: []row{
 				{Name: "cpu", Requested: "unset", Observed: "unlimited", Enforced: "0.20 CPU (20000/100000 us)", OK: true},
 				{Name: "memory", Requested: "unset", Observed: "unlimited", Enforced: "1 GiB", OK: true},
 				{Name: "memory_swap", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
@@ -135,11 +149,11 @@ func TestCompare(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Compare(tt.req, tt.obs, tt.enf)
+			got := rows(Compare(tt.req, tt.obs, tt.enf))
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Compare mismatch")
 				for i := range max(len(got), len(tt.want)) {
-					var g, w result.Limit
+					var g, w row
 					if i < len(got) {
 						g = got[i]
 					}

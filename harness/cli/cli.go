@@ -1,19 +1,23 @@
 // Package cli wires the commands: each subcommand is a thin shell over one
-// library call. Exit codes travel on the error to main.
+// library call. Errors carry what went wrong; Code alone turns them into the
+// documented exit codes, and main exits once.
 package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coldstart/coldstart/harness/bench"
+	"github.com/coldstart/coldstart/harness/engine"
+	"github.com/coldstart/coldstart/harness/scenario"
 )
 
 // Exit codes, documented in the README.
@@ -22,51 +26,67 @@ const (
 	ExitError       = 1   // internal error, results not durable
 	ExitBadInput    = 2   // bad suite, flags, missing image, failed build or setup
 	ExitEngine      = 3   // the engine cannot be reached
-	ExitMisses      = 4   // --fail-on-miss and a measured start missed
+	ExitMisses      = 4   // --fail-on-miss and a measured start missed; compare --fail-above
 	ExitMaxDuration = 124 // --max-duration reached (as timeout(1))
 	ExitInterrupted = 130
 	ExitTerminated  = 143
 )
 
 // Version of the harness; the VCS revision is appended when the binary has it.
-var Version = "0.1.0"
+var Version = "0.2.0"
 
-// ExitError carries an exit code to main.
-type exitError struct {
-	code int
-	err  error
-}
+// Errors that only the command line makes; the packages below make the rest.
+var (
+	errMisses      = errors.New("measured starts missed")
+	errMaxDuration = errors.New("--max-duration reached")
+)
 
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
+// usageError is a bad command line: flags, arguments, an unknown command.
+type usageError struct{ err error }
 
-// WithCode attaches an exit code to err.
-func WithCode(code int, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &exitError{code: code, err: err}
-}
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
 
-// Code returns the exit code an error carries (1 if none, 0 for nil).
+func usagef(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
+
+// interrupted is the cause of a run cancelled by a signal.
+type interrupted struct{ sig os.Signal }
+
+func (e *interrupted) Error() string { return "interrupted by " + e.sig.String() }
+
+// Code maps an error to the process's exit code; it is the only place that
+// does. A nil error is 0.
 func Code(err error) int {
-	if err == nil {
-		return 0
-	}
-	var e *exitError
-	if errors.As(err, &e) {
-		return e.code
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	var (
+		intr  *interrupted
+		usage *usageError
+		input *bench.InputError
+		suite *scenario.Errors
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &intr):
+		if intr.sig == syscall.SIGTERM {
+			return ExitTerminated
+		}
+		return ExitInterrupted
+	case errors.Is(err, errMaxDuration):
+		return ExitMaxDuration
+	case errors.Is(err, errMisses):
+		return ExitMisses
+	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &suite):
+		return ExitBadInput
+	case errors.Is(err, engine.ErrUnreachable):
+		return ExitEngine
 	}
 	return ExitError
 }
 
-// Main runs the command line and returns the exit code. main is one line.
+// Main runs the command line and returns the exit code; main exits with it.
 func Main() int {
 	err := Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	if err != nil {
 		msg := err.Error()
 		if !strings.HasSuffix(msg, "\n") {
 			msg += "\n"
@@ -76,57 +96,76 @@ func Main() int {
 	return Code(err)
 }
 
-const usage = `coldstart: measure the cold start of apps in constrained containers.
-
-Usage:
-  coldstart run [flags] [SUITE]    run a suite (default scenarios/seed.yaml)
-  coldstart validate SUITE...      check suite files; exit 2 on any error
-  coldstart report [--format F] RUN_DIR   render a run again from its journal
-  coldstart compare OLD NEW        compare two runs: p50/p95 changes with confidence intervals
-  coldstart gc                     remove leftovers of dead coldstart processes
-  coldstart version                print the version
-
-Run 'coldstart COMMAND --help' for a command's flags.
-`
-
-// Run executes one command line.
+// Run executes one command line. Tests call it directly.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return WithCode(ExitBadInput, errors.New("no command"))
-	}
-	switch args[0] {
-	case "run":
-		return cmdRun(ctx, args[1:], stdout, stderr)
-	case "validate":
-		return cmdValidate(args[1:], stdout, stderr)
-	case "gc":
-		return cmdGC(ctx, args[1:], stdout, stderr)
-	case "compare":
-		return cmdCompare(args[1:], stdout, stderr)
-	case "report":
-		return cmdReport(args[1:], stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "coldstart", FullVersion())
-		return nil
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	fmt.Fprint(stderr, usage)
-	return WithCode(ExitBadInput, fmt.Errorf("unknown command %q", args[0]))
+	root := newRoot(stdout, stderr, args)
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
 }
 
-// parseFlags parses a command's flags: --help is not an error (exit 0, the
-// usage already printed), anything else is bad input.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return WithCode(ExitBadInput, err)
+// newRoot builds the command tree. Flags belong to the command that uses
+// them and are built inside it; flags may come before or after arguments.
+// commandLine is what the run's manifest records.
+func newRoot(stdout, stderr io.Writer, commandLine []string) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "coldstart",
+		Short: "Measure the cold start of apps in constrained containers",
+		Long: `coldstart starts each app image of a suite fresh, many times, under the CPU
+and memory limits the suite gives (by default the seed study's: 10% of one CPU,
+128 MiB, no swap), times the way from the start call to the first healthy
+HTTP answer on the app's Unix socket against a deadline (3 s), journals every
+start, and turns the journal into percentiles, reports and exit codes.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Without a command: the help on stderr, and bad input.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			c.SetOut(stderr)
+			c.Help()
+			if len(args) > 0 {
+				msg := fmt.Sprintf("unknown command %q", args[0])
+				if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+					msg += "; did you mean " + strings.Join(s, " or ") + "?"
+				}
+				return usagef("%s", msg)
+			}
+			return usagef("no command")
+		},
 	}
-	return nil
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.AddCommand(
+		newRunCmd(commandLine),
+		newValidateCmd(),
+		newReportCmd(),
+		newCompareCmd(),
+		newGCCmd(),
+		newVersionCmd(),
+	)
+	return root
+}
+
+// args checks the number of positional arguments as bad input (exit 2).
+func args(min, max int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, a []string) error {
+		if len(a) < min || (max >= 0 && len(a) > max) {
+			return usagef("want %s, got %d argument(s)", what, len(a))
+		}
+		return nil
+	}
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the harness's version",
+		Args:  args(0, 0, "no arguments"),
+		RunE: func(c *cobra.Command, _ []string) error {
+			fmt.Fprintln(c.OutOrStdout(), "coldstart", FullVersion())
+			return nil
+		},
+	}
 }
 
 // FullVersion is Version plus the VCS revision when the build recorded it.
@@ -142,37 +181,10 @@ func FullVersion() string {
 	return v
 }
 
-// signalContext cancels on the first SIGINT/SIGTERM and remembers which; a
-// second signal exits at once (the journal is valid after every record).
-func signalContext(ctx context.Context, stderr io.Writer) (context.Context, func() os.Signal, func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
-	var got atomic.Value
-	done := make(chan struct{})
-	go func() {
-		select {
-		case s := <-ch:
-			got.Store(s)
-			fmt.Fprintf(stderr, "\ncoldstart: %v: stopping after removing the container in flight (again to quit now)\n", s)
-			cancel()
-		case <-done:
-			return
-		}
-		select {
-		case s := <-ch:
-			code := ExitInterrupted
-			if s == syscall.SIGTERM {
-				code = ExitTerminated
-			}
-			os.Exit(code)
-		case <-done:
-		}
-	}()
-	stop := func() {
-		signal.Stop(ch)
-		close(done)
-		cancel()
+// envOr is the environment's value of k, else def.
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
 	}
-	return ctx, func() os.Signal { s, _ := got.Load().(os.Signal); return s }, stop
+	return def
 }

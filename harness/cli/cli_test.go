@@ -52,10 +52,10 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func TestHelpEverywhere(t *testing.T) {
-	for _, cmd := range []string{"run", "validate", "gc", "compare", "report"} {
-		_, stderr, err := run(t, cmd, "--help")
-		if Code(err) != 0 || !strings.Contains(stderr, "Usage: coldstart "+cmd) {
-			t.Errorf("%s --help: exit %d, stderr %q", cmd, Code(err), stderr)
+	for _, cmd := range []string{"run", "validate", "gc", "compare", "report", "version", "completion"} {
+		stdout, _, err := run(t, cmd, "--help")
+		if Code(err) != 0 || !strings.Contains(stdout, "Usage:\n  coldstart "+cmd) {
+			t.Errorf("%s --help: exit %d, stdout %q", cmd, Code(err), stdout)
 		}
 	}
 }

@@ -2,33 +2,41 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/coldstart/coldstart/harness/bench"
 	"github.com/coldstart/coldstart/harness/engine"
 )
 
-func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("gc", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	socketBase := fs.String("socket-dir", envOr("COLDSTART_SOCKET_DIR", DefaultSocketBase), "host directory of the per-start socket dirs")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: coldstart gc [flags]\n\nRemoves containers and socket dirs left by coldstart processes that are no\nlonger alive. Never touches those of a live run, nor anything without coldstart's labels.\n\nFlags:\n")
-		fs.PrintDefaults()
+func newGCCmd() *cobra.Command {
+	var socketBase string
+	c := &cobra.Command{
+		Use:   "gc [flags]",
+		Short: "Remove leftovers of coldstart processes that are gone",
+		Long: `Removes containers and socket dirs left by coldstart processes that are no
+longer alive. Never touches those of a live run, nor anything without
+coldstart's labels.`,
+		Args: args(0, 0, "no arguments"),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return gc(c.Context(), socketBase, c.OutOrStdout())
+		},
 	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
+	c.Flags().StringVar(&socketBase, "socket-dir", envOr("COLDSTART_SOCKET_DIR", DefaultSocketBase), "host directory of the per-start socket dirs")
+	return c
+}
+
+func gc(ctx context.Context, socketBase string, stdout io.Writer) error {
 	d, err := engine.Dial(ctx, 5*time.Second)
 	if err != nil {
-		return WithCode(ExitEngine, err)
+		return err
 	}
 	defer d.Close()
-	base, _ := filepath.Abs(*socketBase)
+	base, _ := filepath.Abs(socketBase)
 	c, n, err := bench.GC(ctx, d, base, stdout)
 	if err != nil {
 		return err

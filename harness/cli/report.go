@@ -1,58 +1,39 @@
 package cli
 
 import (
-	"encoding/json"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/coldstart/coldstart/harness/bench"
-	"github.com/coldstart/coldstart/harness/journal"
-	"github.com/coldstart/coldstart/harness/summary"
+	"github.com/spf13/cobra"
+
 	"github.com/coldstart/coldstart/reports"
 )
 
-// cmdReport renders a run again from its journal: measure once, render many
-// times. It never starts a container.
-func cmdReport(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	format := fs.String("format", "text", strings.Join(reports.Names(), ", "))
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: coldstart report [flags] RUN_DIR\n\nRecomputes the statistics of a run from its runs.jsonl and manifest.json and\nrenders them; nothing is started and nothing in RUN_DIR is changed.\n\nFlags:\n")
-		fs.PrintDefaults()
+func newReportCmd() *cobra.Command {
+	var format string
+	c := &cobra.Command{
+		Use:   "report [flags] RUN_DIR",
+		Short: "Render a run again from its journal; starts nothing",
+		Long: `Recomputes the statistics of a run from its runs.jsonl and manifest.json and
+renders them; nothing is started and nothing in RUN_DIR is changed.`,
+		Args: args(1, 1, "one run directory"),
+		RunE: func(c *cobra.Command, a []string) error {
+			return report(a[0], format, c.OutOrStdout())
+		},
 	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return WithCode(ExitBadInput, errors.New("report takes one run directory"))
-	}
-	rf, ok := reports.Lookup(*format)
+	c.Flags().StringVar(&format, "format", "text", strings.Join(reports.Names(), ", "))
+	return c
+}
+
+// report is `coldstart report`: one library call and a renderer.
+func report(dir, format string, stdout io.Writer) error {
+	rf, ok := reports.Lookup(format)
 	if !ok {
-		return WithCode(ExitBadInput, fmt.Errorf("--format %q: want one of %s", *format, strings.Join(reports.Names(), ", ")))
+		return usagef("--format %q: want one of %s", format, strings.Join(reports.Names(), ", "))
 	}
-	dir := fs.Arg(0)
-	m, err := bench.ReadManifest(dir)
+	in, err := reports.LoadRun(dir)
 	if err != nil {
-		return WithCode(ExitBadInput, err)
+		return &usageError{err}
 	}
-	recs, warns, err := journal.Read(filepath.Join(dir, journal.RunsFile))
-	if err != nil {
-		return WithCode(ExitBadInput, err)
-	}
-	// Interrupted as the run recorded it; a run that died without writing
-	// its summary is incomplete either way.
-	interrupted := len(recs) < m.Planned
-	var prev summary.Summary
-	if b, err := os.ReadFile(filepath.Join(dir, journal.SummaryFile)); err == nil && json.Unmarshal(b, &prev) == nil {
-		interrupted = prev.Interrupted
-	}
-	s := bench.Summarize(recs, m, m.Planned, interrupted, warns)
-	s.Harness = prev.Harness // measured by the run itself, not recomputable
-	return rf.Render(stdout, reports.Input{Summary: s, Records: recs, Manifest: m})
+	return rf.Render(stdout, in)
 }

@@ -3,10 +3,10 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -14,11 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/coldstart/coldstart/harness/bench"
-	"github.com/coldstart/coldstart/harness/cgroup"
-	"github.com/coldstart/coldstart/harness/engine"
-	"github.com/coldstart/coldstart/harness/importtime"
-	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
 	"github.com/coldstart/coldstart/reports"
 )
@@ -29,238 +27,95 @@ const DefaultSuite = "scenarios/seed.yaml"
 // DefaultSocketBase is short on purpose: sun_path holds 107 bytes.
 const DefaultSocketBase = "/tmp/coldstart"
 
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error {
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
+type runFlags struct {
+	out, format, resume, cpuprofile, socketBase string
+	runs                                        int
+	scenarios                                   []string
+	quiet, failOnMiss, force, skipSetup         bool
+	maxDuration                                 time.Duration
+	commandLine                                 []string // for the manifest
 }
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", "", "run directory (default results/<suite>/<UTC stamp>)")
-	runs := fs.Int("runs", 0, "measured starts per scenario, overriding the suite")
-	var names listFlag
-	fs.Var(&names, "scenario", "run only these scenarios (repeatable or comma-separated)")
-	socketBase := fs.String("socket-dir", envOr("COLDSTART_SOCKET_DIR", DefaultSocketBase), "short host directory for the per-start socket dirs")
-	format := fs.String("format", "text", "stdout report: "+strings.Join(reports.Names(), ", "))
-	quiet := fs.Bool("quiet", false, "no progress on stderr")
-	failOnMiss := fs.Bool("fail-on-miss", false, "exit 4 when a measured start misses its deadline or fails")
-	resume := fs.String("resume", "", "continue the interrupted run in `RUN_DIR`: only the missing starts run")
-	force := fs.Bool("force", false, "with --resume: continue even if the suite, harness version or host changed (recorded)")
-	skipSetup := fs.Bool("skip-setup", false, "do not run the suite's setup commands (their output must already exist; for the harness container)")
-	cpuprofile := fs.String("cpuprofile", "", "write the harness's own CPU profile of the measured part to `FILE` (for harness developers)")
-	maxDuration := fs.Duration("max-duration", 0, "stop scheduling after this long, keep what was measured, exit 124 (0 = no limit)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: coldstart run [flags] [SUITE]\n\nRuns every scenario of SUITE (default %s): fresh containers, timed from the\nstart call to the first healthy answer on the app's Unix socket.\n\nFlags:\n", DefaultSuite)
-		fs.PrintDefaults()
+func newRunCmd(commandLine []string) *cobra.Command {
+	f := runFlags{commandLine: commandLine}
+	c := &cobra.Command{
+		Use:   "run [flags] [SUITE]",
+		Short: "Run a suite: fresh containers, timed to the first healthy answer",
+		Long: `Runs every scenario of SUITE (default ` + DefaultSuite + `): fresh containers,
+timed from the start call to the first healthy answer on the app's Unix socket.
+The run directory gets manifest.json, runs.jsonl (one fsynced line per start),
+wal.jsonl and summary.json; the report goes to stdout, progress to stderr.`,
+		Example: `  coldstart run scenarios/quickstart.yaml --out /tmp/q --runs 3
+  coldstart run --resume results/seed/20261127T030405Z`,
+		Args: args(0, 1, "at most one suite file"),
+		RunE: func(c *cobra.Command, a []string) error {
+			return runSuite(c.Context(), f, a, c.OutOrStdout(), c.ErrOrStderr())
+		},
 	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 1 {
-		return WithCode(ExitBadInput, fmt.Errorf("run takes one suite file, got %d", fs.NArg()))
-	}
-	file := DefaultSuite
-	if fs.NArg() == 1 {
-		file = fs.Arg(0)
-	}
-	var prev *bench.Manifest
-	if *resume != "" {
-		m, err := bench.ReadManifest(*resume)
-		if err != nil {
-			return WithCode(ExitBadInput, fmt.Errorf("--resume: %w", err))
-		}
-		prev = &m
-		if fs.NArg() == 0 {
-			file = m.SuiteAbs
-		}
-		if *runs > 0 || len(names) > 0 || *out != "" {
-			return WithCode(ExitBadInput, errors.New("--resume takes the run's own --runs, --scenario and directory from its manifest; do not give them again"))
-		}
-		if v, ok := m.Overrides["runs"]; ok {
-			fmt.Sscan(v, runs)
-		}
-		if v, ok := m.Overrides["scenario"]; ok {
-			names.Set(v)
-		}
-		*out = *resume
-	}
-	rf, ok := reports.Lookup(*format)
-	if !ok {
-		return WithCode(ExitBadInput, fmt.Errorf("--format %q: want one of %s", *format, strings.Join(reports.Names(), ", ")))
-	}
-	if *runs < 0 {
-		return WithCode(ExitBadInput, fmt.Errorf("--runs %d: must be >= 1", *runs))
-	}
-	base, err := filepath.Abs(*socketBase)
-	if err != nil {
-		return WithCode(ExitBadInput, err)
-	}
+	fl := c.Flags()
+	fl.StringVar(&f.out, "out", "", "run directory (default results/<suite>/<UTC stamp>)")
+	fl.IntVar(&f.runs, "runs", 0, "measured starts per scenario, overriding the suite")
+	fl.StringSliceVar(&f.scenarios, "scenario", nil, "run only these scenarios (repeatable or comma-separated)")
+	fl.StringVar(&f.socketBase, "socket-dir", envOr("COLDSTART_SOCKET_DIR", DefaultSocketBase), "short host directory for the per-start socket dirs (env COLDSTART_SOCKET_DIR)")
+	fl.StringVar(&f.format, "format", "text", "stdout report: "+strings.Join(reports.Names(), ", "))
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
+	fl.BoolVar(&f.failOnMiss, "fail-on-miss", false, "exit 4 when a measured start misses its deadline or fails")
+	fl.StringVar(&f.resume, "resume", "", "continue the interrupted run in `RUN_DIR`: only the missing starts run")
+	fl.BoolVar(&f.force, "force", false, "with --resume: continue even if the suite, harness version or host changed (recorded)")
+	fl.BoolVar(&f.skipSetup, "skip-setup", false, "do not run the suite's setup commands (their output must already exist; for the harness container)")
+	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write the harness's own CPU profile of the measured part to `FILE` (for harness developers)")
+	fl.DurationVar(&f.maxDuration, "max-duration", 0, "stop scheduling after this long, keep what was measured, exit 124 (0 = no limit)")
+	c.MarkFlagFilename("out")
+	c.MarkFlagFilename("resume")
+	c.MarkFlagFilename("cpuprofile")
+	return c
+}
 
+// runSuite is `coldstart run`: open a session, run it, render its summary.
+func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Writer) error {
+	rf, ok := reports.Lookup(f.format)
+	if !ok {
+		return usagef("--format %q: want one of %s", f.format, strings.Join(reports.Names(), ", "))
+	}
+	suite := ""
+	if len(a) == 1 {
+		suite = a[0]
+	} else if f.resume == "" {
+		suite = DefaultSuite
+	}
 	// The harness runs one start at a time and mostly waits: one P saves the
 	// CPU that idle Ps spend spinning and waking (about 20% per start here),
 	// without changing detection lag. GOMAXPROCS in the environment wins.
 	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	}
-
-	// Input first: nothing is started for a bad suite.
-	suite, err := scenario.Load(file, scenario.Options{HostDirLen: bench.HostDirLen(base)})
-	if err != nil {
-		return WithCode(ExitBadInput, err)
-	}
-	overrides := map[string]string{}
-	if len(names) > 0 {
-		if err := suite.Select(names); err != nil {
-			return WithCode(ExitBadInput, err)
-		}
-		overrides["scenario"] = names.String()
-	}
-	if *runs > 0 {
-		suite.SetRuns(*runs)
-		overrides["runs"] = fmt.Sprint(*runs)
-	}
-	plan := suite.Plan("interleaved")
-
-	ctx, signalled, stop := signalContext(ctx, stderr)
+	ctx, stop := signalContext(ctx, stderr)
 	defer stop()
-	timedOut := func() bool { return false }
-	if *maxDuration > 0 {
+	if f.maxDuration > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *maxDuration)
+		ctx, cancel = context.WithTimeoutCause(ctx, f.maxDuration, errMaxDuration)
 		defer cancel()
-		timedOut = func() bool { return errors.Is(ctx.Err(), context.DeadlineExceeded) }
 	}
-
-	d, err := engine.Dial(ctx, 5*time.Second)
+	progress := newProgress(stderr, f.quiet)
+	sess, err := bench.Open(ctx, bench.Config{
+		Suite: suite, Out: f.out, Runs: f.runs, Scenarios: f.scenarios,
+		Resume: f.resume, Force: f.force, SkipSetup: f.skipSetup,
+		SocketBase: f.socketBase, Harness: FullVersion(),
+		Args: f.commandLine,
+		Log:  progress.log(), Progress: progress.start,
+	})
 	if err != nil {
-		if timedOut() {
-			return WithCode(ExitMaxDuration, fmt.Errorf("--max-duration %v reached before the first start: %w", *maxDuration, err))
-		}
-		return WithCode(ExitEngine, err)
+		return stopped(ctx, err, "before the first start")
 	}
-	defer d.Close()
-	host, err := d.Host(ctx)
-	if err != nil {
-		return WithCode(ExitEngine, err)
-	}
-	cg, err := cgroup.New()
-	if err != nil {
-		fmt.Fprintf(stderr, "coldstart: cgroups unreadable, no cgroup samples: %v\n", err)
-		cg = nil
-	}
-
-	runID, tag := bench.NewRunID(time.Now())
-	owner := bench.Owner()
-	kernel, cpu, cores := bench.HostFacts()
-	fingerprint := bench.Fingerprint(host, kernel, cpu, cores)
-	var resumes []bench.Resume
-	if prev != nil {
-		var reasons []string
-		if prev.SuiteHash != suite.Hash {
-			reasons = append(reasons, fmt.Sprintf("suite %s changed (sha256 %.12s -> %.12s)", file, prev.SuiteHash, suite.Hash))
-		}
-		if prev.Harness != FullVersion() {
-			reasons = append(reasons, fmt.Sprintf("harness version %s -> %s", prev.Harness, FullVersion()))
-		}
-		if prev.Fingerprint != fingerprint {
-			reasons = append(reasons, fmt.Sprintf("host changed: %q -> %q", prev.Fingerprint, fingerprint))
-		}
-		if len(reasons) > 0 && !*force {
-			return WithCode(ExitBadInput, fmt.Errorf("--resume %s refused: %s (--force to continue anyway; it is recorded)", *resume, strings.Join(reasons, "; ")))
-		}
-		runID = prev.Run
-		tag = runID[len(runID)-8:]
-		resumes = append(prev.Resumes, bench.Resume{Time: time.Now().UTC(), Owner: owner, Forced: len(reasons) > 0, Reasons: reasons})
-	}
-	labels := map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: owner}
-	progress := newProgress(stderr, *quiet)
-	if err := bench.Prepare(ctx, suite, d, map[string]string{engine.LabelHarness: "1"}, *skipSetup, progress.log()); err != nil {
-		if timedOut() {
-			return WithCode(ExitMaxDuration, fmt.Errorf("--max-duration %v reached during setup, before the first start: %w", *maxDuration, err))
-		}
-		var pe *bench.PrepareError
-		if errors.As(err, &pe) {
-			return WithCode(ExitBadInput, err)
-		}
-		if errors.Is(err, engine.ErrUnreachable) {
-			return WithCode(ExitEngine, err)
-		}
-		return err
-	}
-
-	// Leftovers of dead coldstart processes go first; a live concurrent run's stay.
-	if _, _, err := bench.GC(ctx, d, base, progress.log()); err != nil {
-		return WithCode(ExitEngine, err)
-	}
-	sockDir, err := bench.ClaimSocketDir(base, tag, owner)
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(sockDir)
-
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join("results", suite.Name, strings.SplitN(runID, "-", 2)[0])
-	}
-	cgv := 0
-	if cg != nil {
-		cgv = cg.Version()
-	}
-	runner := &bench.Runner{
-		Engine: d, SocketBase: base, Run: runID, Tag: tag, Labels: labels,
-		Progress: progress.start,
-		Imports: func(stderr string) *result.Imports {
-			im, _ := importtime.Parse(strings.NewReader(stderr))
-			if im != nil {
-				im.Modules = importtime.Top(im, 60) // the journal keeps the heavy part of the tree
-			}
-			return im
-		},
-	}
-	if cg != nil {
-		runner.Cgroups = cg
-		driver := host.CgroupDriver
-		runner.CgroupPath = func(id string) string { return cgroup.PathFor(driver, "", id) }
-		runner.CgroupRoot = "/sys/fs/cgroup"
-		if cg.Version() == 1 {
-			runner.CgroupRoot = "/sys/fs/cgroup/cpu"
-		}
-	}
-	sess := &bench.Session{
-		Runner: runner, Suite: suite, Plan: plan, Dir: dir,
-		Manifest: bench.Manifest{
-			Run: runID, Suite: suite.Name, SuiteFile: suite.File, SuiteHash: suite.Hash,
-			Harness: FullVersion(), GoVersion: runtime.Version(), Started: time.Now().UTC(),
-			Args: append([]string{"run"}, args...), Owner: owner, Engine: host,
-			CgroupVersion: cgv, Kernel: kernel, CPUModel: cpu, Cores: cores,
-			SocketBase: base, Planned: len(plan), Scenarios: scenarioNames(suite),
-			Overrides: overrides, PlanOrder: "warmups, then measured starts round-robin across scenarios, then diagnostic starts",
-			Detection:   "inotify on the socket's host dir armed before start; then connect+HTTP request, 1 ms between attempts; t0 = monotonic clock just before ContainerStart",
-			SuiteAbs:    suiteAbs(suite),
-			Fingerprint: fingerprint,
-			Resumes:     resumes,
-		},
-		Resume: prev != nil,
-	}
-	if prev != nil {
-		sess.Manifest.Started, sess.Manifest.Args = prev.Started, prev.Args
-	}
-	progress.total = len(plan)
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+	defer sess.Close()
+	progress.total = len(sess.Plan)
+	if f.cpuprofile != "" {
+		pf, err := os.Create(f.cpuprofile)
 		if err != nil {
-			return WithCode(ExitBadInput, err)
+			return usagef("--cpuprofile: %v", err)
 		}
-		pprof.StartCPUProfile(f)
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
+		pprof.StartCPUProfile(pf)
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
 	res, runErr := sess.Run(ctx)
 	progress.finish()
@@ -268,88 +123,90 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := rf.Render(stdout, reports.Input{Summary: res.Summary, Records: res.Records, Manifest: sess.Manifest}); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "results in %s\n", dir)
-	}
-	if res == nil {
-		res = &bench.Outcome{}
+		fmt.Fprintf(stderr, "results in %s\n", sess.Dir)
 	}
 	if runErr != nil {
-		if errors.Is(runErr, bench.ErrLocked) {
-			return WithCode(ExitBadInput, runErr)
+		done := 0
+		if res != nil {
+			done = len(res.Records)
 		}
-		if timedOut() {
-			return WithCode(ExitMaxDuration, fmt.Errorf("--max-duration %v reached: %d of %d starts completed; resume with: coldstart run --resume %s", *maxDuration, len(res.Records), len(plan), dir))
-		}
-		if s := signalled(); s != nil {
-			code := ExitInterrupted
-			if s == syscall.SIGTERM {
-				code = ExitTerminated
-			}
-			return WithCode(code, fmt.Errorf("interrupted by %v: %d of %d starts completed; journal and summary kept in %s; resume with: coldstart run --resume %s", s, len(res.Records), len(plan), dir, dir))
-		}
-		if errors.Is(runErr, engine.ErrUnreachable) {
-			return WithCode(ExitEngine, runErr)
-		}
-		return runErr
+		return stopped(ctx, runErr, fmt.Sprintf("%d of %d starts completed; journal and summary kept in %s; resume with: coldstart run --resume %s",
+			done, len(sess.Plan), sess.Dir, sess.Dir))
 	}
-	if *failOnMiss {
+	if f.failOnMiss {
 		for _, sc := range res.Summary.Scenarios {
 			if sc.Missed() > 0 {
-				return WithCode(ExitMisses, fmt.Errorf("%s: %d of %d measured starts missed", sc.Name, sc.Missed(), sc.N))
+				return fmt.Errorf("%w: %s: %d of %d measured starts missed", errMisses, sc.Name, sc.Missed(), sc.N)
 			}
 		}
 	}
 	return nil
 }
 
-func suiteAbs(s *scenario.Suite) string {
-	if filepath.IsAbs(s.File) {
-		return s.File
-	}
-	return filepath.Join(s.Dir, filepath.Base(s.File))
-}
-
-func scenarioNames(s *scenario.Suite) []string {
-	var n []string
-	for _, sc := range s.Scenarios {
-		n = append(n, sc.Name)
-	}
-	return n
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
-func cmdValidate(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	socketBase := fs.String("socket-dir", envOr("COLDSTART_SOCKET_DIR", DefaultSocketBase), "host directory for the per-start socket dirs (for the sun_path length check)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: coldstart validate [flags] SUITE...\n\nChecks suite files without touching the engine. Exit 2 on any error.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
+// stopped names why a run ended early when a signal or --max-duration
+// cancelled it (the cause decides the exit code), else returns err.
+func stopped(ctx context.Context, err error, what string) error {
+	cause := context.Cause(ctx)
+	switch {
+	case cause == nil:
 		return err
+	case errors.Is(cause, errMaxDuration):
+		return fmt.Errorf("%w: %s: %v", errMaxDuration, what, err)
 	}
-	if fs.NArg() == 0 {
-		return WithCode(ExitBadInput, errors.New("validate: name at least one suite file"))
+	return fmt.Errorf("%w: %s", cause, what)
+}
+
+// signalContext cancels ctx on the first SIGINT or SIGTERM, with the signal
+// as the cause. A second signal then takes its default action and ends the
+// process at once (the journal is valid after every record).
+func signalContext(ctx context.Context, stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-ch:
+			signal.Reset(syscall.SIGINT, syscall.SIGTERM)
+			fmt.Fprintf(stderr, "\ncoldstart: %v: stopping after removing the container in flight (again to quit now)\n", s)
+			cancel(&interrupted{s})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
 	}
-	base, _ := filepath.Abs(*socketBase)
+}
+
+func newValidateCmd() *cobra.Command {
+	var socketBase string
+	c := &cobra.Command{
+		Use:   "validate [flags] SUITE...",
+		Short: "Check suite files without touching the engine; exit 2 on any error",
+		Args:  args(1, -1, "at least one suite file"),
+		RunE: func(c *cobra.Command, a []string) error {
+			return validate(a, socketBase, c.OutOrStdout())
+		},
+	}
+	c.Flags().StringVar(&socketBase, "socket-dir", envOr("COLDSTART_SOCKET_DIR", DefaultSocketBase), "host directory for the per-start socket dirs (for the sun_path length check)")
+	return c
+}
+
+func validate(files []string, socketBase string, stdout io.Writer) error {
+	base, _ := filepath.Abs(socketBase)
 	var errs []error
-	for _, f := range fs.Args() {
+	for _, f := range files {
 		s, err := scenario.Load(f, scenario.Options{HostDirLen: bench.HostDirLen(base)})
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: ok: suite %s, %d scenarios, %d planned starts\n", f, s.Name, len(s.Scenarios), len(s.Plan("interleaved")))
+		fmt.Fprintf(stdout, "%s: ok: suite %s, %d scenarios, %d planned starts\n", f, s.Name, len(s.Scenarios), len(s.Plan()))
 	}
 	if len(errs) > 0 {
-		return WithCode(ExitBadInput, errors.Join(errs...))
+		return &usageError{errors.Join(errs...)}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/coldstart/coldstart/harness/journal"
+	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/summary"
 )
 
@@ -58,7 +59,7 @@ func TestSeedAiohttpWithAttribution(t *testing.T) {
 	}
 	diag := 0
 	for _, r := range recs {
-		if r.Kind == "diagnostic" {
+		if r.Kind == result.KindDiagnostic {
 			diag++
 			if r.Imports == nil || r.Imports.TotalUS <= 0 {
 				t.Errorf("diagnostic start %d has no import profile", r.Seq)

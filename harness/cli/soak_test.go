@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coldstart/coldstart/harness/bench"
 	"github.com/coldstart/coldstart/harness/engine"
 	"github.com/coldstart/coldstart/harness/journal"
 	"github.com/coldstart/coldstart/harness/summary"
@@ -143,7 +142,7 @@ finished:
 	if s.Interrupted || s.Completed != planned {
 		t.Errorf("final summary: interrupted=%v completed=%d, want false and %d", s.Interrupted, s.Completed, planned)
 	}
-	m, err := bench.ReadManifest(dir)
+	m, err := journal.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

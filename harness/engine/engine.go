@@ -23,6 +23,8 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/coldstart/coldstart/harness/result"
 )
 
 // Labels every object of the harness carries.
@@ -84,35 +86,17 @@ func (d *Docker) Ping(ctx context.Context) error {
 // Close releases the client's idle connections (the client stays usable).
 func (d *Docker) Close() error { return d.c.Close() }
 
-// Host describes the engine and the machine under it, for the run manifest.
-type Host struct {
-	EngineVersion string   `json:"engine_version"`
-	APIVersion    string   `json:"api_version"`
-	ClientAPI     string   `json:"client_api_version"`
-	Runtime       string   `json:"runtime"`
-	CgroupVersion string   `json:"cgroup_version"`
-	CgroupDriver  string   `json:"cgroup_driver"`
-	Kernel        string   `json:"kernel"`
-	OS            string   `json:"os"`
-	CPUs          int      `json:"cpus"`
-	MemoryBytes   int64    `json:"memory_bytes"`
-	StorageDriver string   `json:"storage_driver"`
-	SwapLimit     bool     `json:"swap_limit"`
-	KernelMemory  bool     `json:"kernel_memory"`
-	Warnings      []string `json:"warnings,omitempty"`
-}
-
 // Host reads the engine's version and system information.
-func (d *Docker) Host(ctx context.Context) (Host, error) {
+func (d *Docker) Host(ctx context.Context) (result.Engine, error) {
 	v, err := d.c.ServerVersion(ctx)
 	if err != nil {
-		return Host{}, classify("version", err)
+		return result.Engine{}, classify("version", err)
 	}
 	info, err := d.c.Info(ctx)
 	if err != nil {
-		return Host{}, classify("info", err)
+		return result.Engine{}, classify("info", err)
 	}
-	return Host{
+	return result.Engine{
 		EngineVersion: v.Version,
 		APIVersion:    v.APIVersion,
 		ClientAPI:     d.c.ClientVersion(),
@@ -458,19 +442,6 @@ func (d *Docker) List(ctx context.Context, labels map[string]string) ([]Containe
 			name = strings.TrimPrefix(c.Names[0], "/")
 		}
 		out = append(out, Container{ID: c.ID, Name: name, State: c.State, Labels: c.Labels})
-	}
-	return out, nil
-}
-
-// Images lists local images carrying every given label.
-func (d *Docker) Images(ctx context.Context, labels map[string]string) ([]string, error) {
-	is, err := d.c.ImageList(ctx, image.ListOptions{Filters: labelFilter(labels)})
-	if err != nil {
-		return nil, classify("list images", err)
-	}
-	var out []string
-	for _, i := range is {
-		out = append(out, i.ID)
 	}
 	return out, nil
 }

@@ -98,8 +98,9 @@ func Decode(r io.Reader, name string) ([]result.Record, []string, error) {
 		}
 		var rec result.Record
 		derr := json.Unmarshal(b, &rec)
-		if derr == nil && rec.V != result.Version {
-			derr = fmt.Errorf("record version %d, want %d", rec.V, result.Version)
+		if derr == nil && (rec.V < 1 || rec.V > result.Version) {
+			// Version 1 differs only in its limits, which decode as text.
+			derr = fmt.Errorf("record version %d, want 1..%d", rec.V, result.Version)
 		}
 		if derr != nil {
 			badLine, badErr = line, derr
@@ -172,12 +173,12 @@ const WALFile = "wal.jsonl"
 
 // Intent is one write-ahead line.
 type Intent struct {
-	Seq       int       `json:"seq"`
-	Scenario  string    `json:"scenario"`
-	Kind      string    `json:"kind"`
-	Iteration int       `json:"iter"`
-	Container string    `json:"container"` // the name the container will have
-	Time      time.Time `json:"time"`
+	Seq       int         `json:"seq"`
+	Scenario  string      `json:"scenario"`
+	Kind      result.Kind `json:"kind"`
+	Iteration int         `json:"iter"`
+	Container string      `json:"container"` // the name the container will have
+	Time      time.Time   `json:"time"`
 }
 
 // WAL appends intents.

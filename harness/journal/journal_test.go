@@ -29,7 +29,7 @@ func testRecord(seq int) result.Record {
 		StartedAt: &t, StartedAtMS: result.F(-1.5), ExitCode: &code,
 		LogTail: "line one\nline \"two\"\tütf-8\n",
 		Cgroup:  &result.Sample{CgroupVersion: 1, CPUUsageMS: 25, Periods: 5, ThrottledPeriods: 2, MemoryPeak: 6 << 20},
-		Limits:  []result.Limit{{Name: "cpu", Requested: "0.10", Observed: "0.10", Enforced: "0.10", OK: true}},
+		Limits:  []result.Limit{{Name: "cpu", Unit: result.UnitCPU, Requested: result.CPU(10000, 100000), Observed: result.CPU(10000, 100000), Enforced: result.CPU(10000, 100000), OK: true}},
 	}
 }
 
@@ -380,5 +380,23 @@ func TestWALAppendAfterTornTail(t *testing.T) {
 	}
 	if !reflect.DeepEqual(seqs, []int{0, 1, 2}) {
 		t.Errorf("intents %v, want [0 1 2]", seqs)
+	}
+}
+
+// A version-1 journal (limits as formatted text) still reads: its limits keep
+// their text, the rest decodes as before.
+func TestVersion1Record(t *testing.T) {
+	line := `{"v":1,"run":"r","scenario":"s","kind":"measure","iter":0,"seq":0,"time":"2026-11-27T03:04:05Z","image":"i","outcome":"ok","create_ms":1,"start_call_ms":2,"ready_ms":3,"remove_ms":4,"attempts":1,"deadline_ms":3000,` +
+		`"limits":[{"name":"kernel_memory","requested":"128 MiB","observed":"128 MiB","enforced":"not enforced","ok":false}]}` + "\n"
+	recs, warns, err := Decode(strings.NewReader(line), "v1.jsonl")
+	if err != nil || len(warns) > 0 || len(recs) != 1 {
+		t.Fatalf("%d records, %q, %v", len(recs), warns, err)
+	}
+	l := recs[0].Limits[0]
+	if got := result.Format(l.Unit, l.Enforced); got != "not enforced" || result.Format(l.Unit, l.Requested) != "128 MiB" {
+		t.Errorf("v1 limit reads %+v", l)
+	}
+	if _, _, err := Decode(strings.NewReader(`{"v":3}`+"\n"+line), "v3.jsonl"); err == nil {
+		t.Error("a record version from the future was accepted")
 	}
 }

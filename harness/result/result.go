@@ -5,6 +5,19 @@ package result
 
 import "time"
 
+// Kind of start: only measured starts enter timing statistics.
+type Kind string
+
+// Kinds of start.
+const (
+	KindWarmup     Kind = "warmup"     // recorded, excluded from statistics
+	KindMeasure    Kind = "measure"    // the statistics
+	KindDiagnostic Kind = "diagnostic" // import profiling; perturbed, never in timing statistics
+)
+
+// Kinds lists every kind in plan order.
+var Kinds = []Kind{KindWarmup, KindMeasure, KindDiagnostic}
+
 // Outcome of one start.
 type Outcome string
 
@@ -21,8 +34,8 @@ const (
 // Outcomes lists every outcome in report order.
 var Outcomes = []Outcome{OK, DeadlineExceeded, ExitedBeforeReady, OOMKilled, StartFailed, EngineError}
 
-// Version of the record schema.
-const Version = 1
+// Version of the record schema. 2: limits are numbers (Amount), not text.
+const Version = 2
 
 // Record is one line of runs.jsonl: one cold start, whatever its outcome.
 // Durations are float milliseconds measured on the harness's monotonic clock
@@ -31,7 +44,7 @@ type Record struct {
 	V         int       `json:"v"`
 	Run       string    `json:"run"`
 	Scenario  string    `json:"scenario"`
-	Kind      string    `json:"kind"` // warmup | measure | diagnostic
+	Kind      Kind      `json:"kind"`
 	Iteration int       `json:"iter"`
 	Seq       int       `json:"seq"`  // position in the run's plan
 	Time      time.Time `json:"time"` // wall clock at t0
@@ -99,16 +112,6 @@ type HostLoad struct {
 	Contended       bool    `json:"contended"`
 }
 
-// Limit compares one resource limit: what the suite asked for, what the
-// engine says it set (inspect), and what the cgroup actually holds.
-type Limit struct {
-	Name      string `json:"name"`      // cpu, memory, memory_swap, kernel_memory, pids
-	Requested string `json:"requested"` // human form, e.g. "0.1 (10000/100000)"
-	Observed  string `json:"observed"`  // from inspect
-	Enforced  string `json:"enforced"`  // read back from the cgroup; "not enforced" when the cgroup holds no limit
-	OK        bool   `json:"ok"`        // enforced matches requested
-}
-
 // Imports is the parsed PYTHONPROFILEIMPORTTIME output of a diagnostic start.
 type Imports struct {
 	TotalUS   int64    `json:"total_us"` // sum of self times
@@ -126,3 +129,6 @@ type Module struct {
 
 // F returns a pointer to v, for the optional fields.
 func F(v float64) *float64 { return &v }
+
+// MS is a duration in float milliseconds, the unit of every record field.
+func MS(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }

@@ -3,62 +3,39 @@ package scenario
 import (
 	"fmt"
 	"strings"
+
+	"github.com/coldstart/coldstart/harness/result"
 )
 
-// Orders of the measured starts.
-const (
-	// OrderInterleaved takes one measured start of each scenario in turn, so
-	// that drift in the host (thermal, page cache, other load) spreads evenly
-	// over the scenarios instead of biasing whichever ran last.
-	OrderInterleaved = "interleaved"
-	// OrderSequential runs all of one scenario's measured starts before the next's.
-	OrderSequential = "sequential"
-)
-
-// Orders lists the orders Plan knows, for flags and their help.
-var Orders = []string{OrderInterleaved, OrderSequential}
-
-// CheckOrder reports whether Plan knows order; "" means OrderInterleaved.
-func CheckOrder(order string) error {
-	switch order {
-	case "", OrderInterleaved, OrderSequential:
-		return nil
-	}
-	return fmt.Errorf("unknown order %q; want %s", order, strings.Join(Orders, " or "))
-}
+// PlanOrder describes the order Plan produces, for the run manifest.
+const PlanOrder = "warmups, then measured starts round-robin across scenarios, then diagnostic starts"
 
 // Plan lists every start of the suite: each scenario's warmups first, then the
-// measured starts in the given order ("" or unknown: interleaved), then the
+// measured starts round-robin across scenarios (a, b, c, a, b, c, ...), so
+// that drift in the host (thermal, page cache, other load) spreads evenly
+// over the scenarios instead of biasing whichever ran last, then the
 // diagnostic starts. Iteration counts within a scenario and kind.
-func (s *Suite) Plan(order string) []Start {
+func (s *Suite) Plan() []Start {
 	var plan []Start
 	for i, sc := range s.Scenarios {
 		for it := 0; it < sc.Warmup; it++ {
-			plan = append(plan, Start{Scenario: i, Iteration: it, Kind: KindWarmup})
+			plan = append(plan, Start{Scenario: i, Iteration: it, Kind: result.KindWarmup})
 		}
 	}
-	if order == OrderSequential {
+	most := 0
+	for _, sc := range s.Scenarios {
+		most = max(most, sc.Runs)
+	}
+	for it := 0; it < most; it++ {
 		for i, sc := range s.Scenarios {
-			for it := 0; it < sc.Runs; it++ {
-				plan = append(plan, Start{Scenario: i, Iteration: it, Kind: KindMeasure})
-			}
-		}
-	} else {
-		most := 0
-		for _, sc := range s.Scenarios {
-			most = max(most, sc.Runs)
-		}
-		for it := 0; it < most; it++ {
-			for i, sc := range s.Scenarios {
-				if it < sc.Runs {
-					plan = append(plan, Start{Scenario: i, Iteration: it, Kind: KindMeasure})
-				}
+			if it < sc.Runs {
+				plan = append(plan, Start{Scenario: i, Iteration: it, Kind: result.KindMeasure})
 			}
 		}
 	}
 	for i, sc := range s.Scenarios {
 		for it := 0; it < sc.ImportTime; it++ {
-			plan = append(plan, Start{Scenario: i, Iteration: it, Kind: KindDiagnostic})
+			plan = append(plan, Start{Scenario: i, Iteration: it, Kind: result.KindDiagnostic})
 		}
 	}
 	return plan

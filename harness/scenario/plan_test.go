@@ -3,6 +3,8 @@ package scenario
 import (
 	"reflect"
 	"testing"
+
+	"github.com/coldstart/coldstart/harness/result"
 )
 
 func suiteOf(runs ...[3]int) *Suite {
@@ -14,39 +16,23 @@ func suiteOf(runs ...[3]int) *Suite {
 }
 
 func TestPlan(t *testing.T) {
-	w := func(s, i int) Start { return Start{Scenario: s, Iteration: i, Kind: KindWarmup} }
-	m := func(s, i int) Start { return Start{Scenario: s, Iteration: i, Kind: KindMeasure} }
-	d := func(s, i int) Start { return Start{Scenario: s, Iteration: i, Kind: KindDiagnostic} }
+	w := func(s, i int) Start { return Start{Scenario: s, Iteration: i, Kind: result.KindWarmup} }
+	m := func(s, i int) Start { return Start{Scenario: s, Iteration: i, Kind: result.KindMeasure} }
+	d := func(s, i int) Start { return Start{Scenario: s, Iteration: i, Kind: result.KindDiagnostic} }
 	for _, tc := range []struct {
 		name  string
 		suite *Suite
-		order string
 		want  []Start
 	}{
-		{"interleaved", suiteOf([3]int{1, 3, 0}, [3]int{2, 1, 1}, [3]int{0, 2, 2}), "",
+		{"interleaved", suiteOf([3]int{1, 3, 0}, [3]int{2, 1, 1}, [3]int{0, 2, 2}),
 			[]Start{w(0, 0), w(1, 0), w(1, 1), m(0, 0), m(1, 0), m(2, 0), m(0, 1), m(2, 1), m(0, 2), d(1, 0), d(2, 0), d(2, 1)}},
-		{"interleaved by name", suiteOf([3]int{0, 2, 0}, [3]int{0, 2, 0}), OrderInterleaved,
+		{"two alike", suiteOf([3]int{0, 2, 0}, [3]int{0, 2, 0}),
 			[]Start{m(0, 0), m(1, 0), m(0, 1), m(1, 1)}},
-		{"sequential", suiteOf([3]int{1, 2, 1}, [3]int{0, 2, 0}), OrderSequential,
-			[]Start{w(0, 0), m(0, 0), m(0, 1), m(1, 0), m(1, 1), d(0, 0)}},
-		{"unknown order is interleaved", suiteOf([3]int{0, 1, 0}, [3]int{0, 1, 0}), "shuffled",
-			[]Start{m(0, 0), m(1, 0)}},
-		{"empty", suiteOf(), "", nil},
+		{"empty", suiteOf(), nil},
 	} {
-		if got := tc.suite.Plan(tc.order); !reflect.DeepEqual(got, tc.want) {
+		if got := tc.suite.Plan(); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s:\n got %v\nwant %v", tc.name, got, tc.want)
 		}
-	}
-}
-
-func TestCheckOrder(t *testing.T) {
-	for _, o := range []string{"", OrderInterleaved, OrderSequential} {
-		if err := CheckOrder(o); err != nil {
-			t.Errorf("%q: %v", o, err)
-		}
-	}
-	if err := CheckOrder("random"); err == nil || err.Error() != `unknown order "random"; want interleaved or sequential` {
-		t.Errorf("random: %v", err)
 	}
 }
 

@@ -2,7 +2,11 @@
 // nothing of Docker: a Plan is data that the bench package executes.
 package scenario
 
-import "time"
+import (
+	"time"
+
+	"github.com/coldstart/coldstart/harness/result"
+)
 
 // Seed defaults: the limits of the study this project comes from.
 const (
@@ -97,14 +101,7 @@ const (
 
 // Start is one planned cold start.
 type Start struct {
-	Scenario  int    // index in Suite.Scenarios
-	Iteration int    // 0-based within its kind
-	Kind      string // KindWarmup, KindMeasure or KindDiagnostic
+	Scenario  int // index in Suite.Scenarios
+	Iteration int // 0-based within its kind
+	Kind      result.Kind
 }
-
-// Kinds of start.
-const (
-	KindWarmup     = "warmup"
-	KindMeasure    = "measure"
-	KindDiagnostic = "diagnostic"
-)

@@ -78,7 +78,7 @@ func readyByScenario(recs []result.Record) (map[string][]float64, []string) {
 	out := map[string][]float64{}
 	var order []string
 	for _, r := range recs {
-		if r.Kind != KindMeasure {
+		if r.Kind != result.KindMeasure {
 			continue
 		}
 		if _, ok := out[r.Scenario]; !ok {

@@ -10,7 +10,7 @@ import (
 func recsOf(name string, ready ...float64) []result.Record {
 	var out []result.Record
 	for _, v := range ready {
-		r := result.Record{Scenario: name, Kind: KindMeasure, Outcome: result.OK, DeadlineMS: 3000}
+		r := result.Record{Scenario: name, Kind: result.KindMeasure, Outcome: result.OK, DeadlineMS: 3000}
 		if math.IsInf(v, 1) {
 			r.Outcome = result.DeadlineExceeded
 		} else {

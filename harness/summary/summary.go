@@ -16,13 +16,6 @@ const PercentileMethod = "linear interpolation between closest ranks (NumPy type
 // DefaultDeadlineMS is assumed when records carry no deadline.
 const DefaultDeadlineMS = 3000
 
-// Record kinds.
-const (
-	KindMeasure    = "measure"
-	KindWarmup     = "warmup"
-	KindDiagnostic = "diagnostic"
-)
-
 // Options describe the run the records come from.
 type Options struct {
 	Suite, Run  string
@@ -140,11 +133,11 @@ func scenario(name string, recs []result.Record) Scenario {
 			sc.Image = r.Image
 		}
 		switch r.Kind {
-		case KindMeasure:
+		case result.KindMeasure:
 			measured = append(measured, r)
-		case KindWarmup:
+		case result.KindWarmup:
 			sc.NWarmup++
-		case KindDiagnostic:
+		case result.KindDiagnostic:
 			sc.NDiagnostic++
 			diagnostic = append(diagnostic, r)
 		}
@@ -230,7 +223,7 @@ func scenario(name string, recs []result.Record) Scenario {
 
 // deadline is the first measured start's deadline, else any start's.
 func deadline(recs []result.Record) float64 {
-	for _, kind := range []string{KindMeasure, ""} {
+	for _, kind := range []result.Kind{result.KindMeasure, ""} {
 		for _, r := range recs {
 			if (kind == "" || r.Kind == kind) && r.DeadlineMS > 0 {
 				return r.DeadlineMS

@@ -17,7 +17,7 @@ import (
 func measured(n, m int) []result.Record {
 	var recs []result.Record
 	for i := range n {
-		r := result.Record{Run: "r1", Scenario: "s", Kind: KindMeasure, Iteration: i, Seq: i, Image: "img", DeadlineMS: 3000, Attempts: 2}
+		r := result.Record{Run: "r1", Scenario: "s", Kind: result.KindMeasure, Iteration: i, Seq: i, Image: "img", DeadlineMS: 3000, Attempts: 2}
 		if i < n-m {
 			r.Outcome = result.OK
 			r.ReadyMS = result.F(float64(10 * (i + 1)))
@@ -128,12 +128,12 @@ func TestSocketCensoring(t *testing.T) {
 func TestKindsExcluded(t *testing.T) {
 	recs := measured(5, 1)
 	for i := range 3 {
-		recs = append(recs, result.Record{Scenario: "s", Kind: KindWarmup, Outcome: result.OK, ReadyMS: result.F(9000), Seq: 10 + i,
+		recs = append(recs, result.Record{Scenario: "s", Kind: result.KindWarmup, Outcome: result.OK, ReadyMS: result.F(9000), Seq: 10 + i,
 			Cgroup: &result.Sample{ThrottledMS: 999}})
 	}
-	recs = append(recs, result.Record{Scenario: "s", Kind: KindDiagnostic, Outcome: result.OOMKilled, Seq: 20,
+	recs = append(recs, result.Record{Scenario: "s", Kind: result.KindDiagnostic, Outcome: result.OOMKilled, Seq: 20,
 		Imports: &result.Imports{TotalUS: 1000}})
-	recs = append(recs, result.Record{Scenario: "s", Kind: KindWarmup, Outcome: result.StartFailed, Seq: 21})
+	recs = append(recs, result.Record{Scenario: "s", Kind: result.KindWarmup, Outcome: result.StartFailed, Seq: 21})
 	s := Compute(recs, Options{Order: []string{"s"}, Planned: 10})
 	sc := s.Scenarios[0]
 	if sc.N != 5 || sc.OK != 4 || sc.NWarmup != 4 || sc.NDiagnostic != 1 {
@@ -169,8 +169,8 @@ func TestWarnings(t *testing.T) {
 	recs := measured(10, 1)
 	for i := range recs {
 		recs[i].Limits = []result.Limit{
-			{Name: "cpu", Requested: "0.1", Observed: "0.1", Enforced: "10000/100000", OK: true},
-			{Name: "kernel_memory", Requested: "128MiB", Observed: "128MiB", Enforced: "not enforced"},
+			{Name: "cpu", Unit: result.UnitCPU, Requested: result.CPU(10000, 100000), Observed: result.CPU(10000, 100000), Enforced: result.CPU(10000, 100000), OK: true},
+			{Name: "kernel_memory", Unit: result.UnitBytes, Requested: result.Of(128 << 20), Observed: result.Of(128 << 20), Enforced: result.Amount{State: result.NotEnforced}},
 		}
 		recs[i].Cgroup = &result.Sample{ThrottledPeriods: 5, ThrottledMS: 400}
 	}
@@ -222,7 +222,7 @@ func TestImports(t *testing.T) {
 		{1500, 600, prof(150000, result.Module{Name: "aiohttp", SelfUS: 20, CumulativeUS: 100000}, result.Module{Name: "json", SelfUS: 7, CumulativeUS: 1100})},
 	}
 	for i, d := range diag {
-		recs = append(recs, result.Record{Scenario: "s", Kind: KindDiagnostic, Outcome: result.OK, Seq: 100 + i,
+		recs = append(recs, result.Record{Scenario: "s", Kind: result.KindDiagnostic, Outcome: result.OK, Seq: 100 + i,
 			ReadyMS: result.F(d.ready), Cgroup: &result.Sample{ThrottledMS: d.throttled}, Imports: d.imp})
 	}
 	im := Compute(recs, Options{}).Scenarios[0].Imports
@@ -250,12 +250,12 @@ func TestImports(t *testing.T) {
 func TestJSONRoundTrip(t *testing.T) {
 	recs := measured(10, 2)
 	recs[9].Outcome = result.OOMKilled
-	recs = append(recs, result.Record{Scenario: "s", Kind: KindDiagnostic, Outcome: result.OK, ReadyMS: result.F(800),
+	recs = append(recs, result.Record{Scenario: "s", Kind: result.KindDiagnostic, Outcome: result.OK, ReadyMS: result.F(800),
 		Imports: &result.Imports{TotalUS: 5000, Modules: []result.Module{{Name: "m", SelfUS: 1, CumulativeUS: 2}}}})
-	recs = append(recs, result.Record{Scenario: "t", Kind: KindMeasure, Outcome: "weird"})
+	recs = append(recs, result.Record{Scenario: "t", Kind: result.KindMeasure, Outcome: "weird"})
 	for i := range recs {
 		recs[i].Cgroup = &result.Sample{ThrottledMS: float64(i), MemoryPeak: uint64(i) << 20, CPUUsageMS: 3.25}
-		recs[i].Limits = []result.Limit{{Name: "kernel_memory", Requested: "128MiB", Enforced: "not enforced"}}
+		recs[i].Limits = []result.Limit{{Name: "kernel_memory", Unit: result.UnitBytes, Requested: result.Of(128 << 20), Enforced: result.Amount{State: result.NotEnforced}}}
 	}
 	s := Compute(recs, Options{Suite: "x", Run: "r1", Order: []string{"s"}, Planned: 30, Interrupted: true})
 	b, err := json.MarshalIndent(s, "", "  ")

@@ -28,6 +28,8 @@ const (
 	UnknownKind      Code = "unknown_kind"
 	OtherRun         Code = "other_run" // records of another run id
 	Contended        Code = "contended"
+	Journal          Code = "journal" // the journal was repaired (a torn last line dropped)
+	Resumed          Code = "resumed" // the run was resumed after an interruption
 )
 
 // Warning is a non-fatal finding, carried as data.
@@ -86,7 +88,7 @@ func scenarioWarnings(sc *Scenario, recs []result.Record, limitsFrom int) []Warn
 	for _, l := range sc.Limits {
 		if !l.OK {
 			w = append(w, warnf(LimitNotEnforced, "limit %s is not enforced as requested: requested %s; inspect %s; cgroup %s",
-				l.Name, orDash(l.Requested), orDash(l.Observed), orDash(l.Enforced)))
+				l.Name, result.Format(l.Unit, l.Requested), result.Format(l.Unit, l.Observed), result.Format(l.Unit, l.Enforced)))
 		}
 	}
 	if limitsFrom < 0 && len(recs) > 0 {
@@ -105,20 +107,13 @@ func scenarioWarnings(sc *Scenario, recs []result.Record, limitsFrom int) []Warn
 	for _, r := range recs {
 		// Diagnostic starts run with a stretched deadline on purpose (the
 		// profiler slows them) and never enter the statistics.
-		if r.Kind != KindDiagnostic && r.DeadlineMS > 0 && r.DeadlineMS != sc.DeadlineMS {
+		if r.Kind != result.KindDiagnostic && r.DeadlineMS > 0 && r.DeadlineMS != sc.DeadlineMS {
 			w = append(w, warnf(DeadlinesDiffer, "deadlines differ between starts: %g ms (seq %d) and %g ms; censoring bound uses %g ms",
 				r.DeadlineMS, r.Seq, sc.DeadlineMS, sc.DeadlineMS))
 			break
 		}
 	}
 	return w
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func runWarnings(recs []result.Record, opt Options) []Warning {
@@ -129,11 +124,11 @@ func runWarnings(recs []result.Record, opt Options) []Warning {
 	case opt.Planned > 0 && len(recs) < opt.Planned:
 		w = append(w, warnf(Incomplete, "completed %d of %d planned starts", len(recs), opt.Planned))
 	}
-	kinds := map[string]int{}
+	kinds := map[result.Kind]int{}
 	runs := map[string]int{}
 	for _, r := range recs {
 		switch r.Kind {
-		case KindMeasure, KindWarmup, KindDiagnostic:
+		case result.KindMeasure, result.KindWarmup, result.KindDiagnostic:
 		default:
 			kinds[r.Kind]++
 		}

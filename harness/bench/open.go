@@ -1,0 +1,225 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coldstart/coldstart/harness/cgroup"
+	"github.com/coldstart/coldstart/harness/engine"
+	"github.com/coldstart/coldstart/harness/importtime"
+	"github.com/coldstart/coldstart/harness/journal"
+	"github.com/coldstart/coldstart/harness/result"
+	"github.com/coldstart/coldstart/harness/scenario"
+)
+
+// Config is what a run is asked to do: the suite and what the command line
+// selects or overrides in it.
+type Config struct {
+	Suite      string   // suite file; with Resume and no Suite, the run's own
+	Out        string   // run directory; "" = results/<suite>/<UTC stamp>
+	Runs       int      // measured starts per scenario (0 = the suite's)
+	Scenarios  []string // only these scenarios (nil = all)
+	Resume     string   // an interrupted run directory to continue
+	Force      bool     // resume even if the suite, harness or host changed
+	SkipSetup  bool     // do not run setup commands (their output exists)
+	SocketBase string   // short host directory for the per-start socket dirs
+	Harness    string   // the harness's version, for the manifest
+	Args       []string // the command line, for the manifest
+	Log        io.Writer
+	Progress   func(done, total int, r *result.Record)
+}
+
+// DetectionNote describes readiness detection, for the run manifest.
+const DetectionNote = "inotify on the socket's host dir armed before start; then connect+HTTP request, 1 ms between attempts; t0 = monotonic clock just before ContainerStart"
+
+// Open prepares a run: it reads and checks the suite (or the interrupted
+// run to resume), connects to the engine, runs setup commands and builds
+// images, collects leftovers of dead harnesses, and claims the run's socket
+// directory. Bad input is an *InputError and nothing is started; an engine
+// that does not answer is engine.ErrUnreachable. Close the session after use.
+func Open(ctx context.Context, cfg Config) (*Session, error) {
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	var prev *result.Manifest
+	if cfg.Resume != "" {
+		m, err := journal.ReadManifest(cfg.Resume)
+		if err != nil {
+			return nil, &InputError{fmt.Errorf("--resume: %w", err)}
+		}
+		if cfg.Runs > 0 || len(cfg.Scenarios) > 0 || cfg.Out != "" {
+			return nil, &InputError{errors.New("--resume takes the run's own --runs, --scenario and directory from its manifest; do not give them again")}
+		}
+		prev = &m
+		if cfg.Suite == "" {
+			cfg.Suite = m.SuiteAbs
+		}
+		if v, ok := m.Overrides["runs"]; ok {
+			cfg.Runs, _ = strconv.Atoi(v)
+		}
+		if v, ok := m.Overrides["scenario"]; ok {
+			cfg.Scenarios = strings.Split(v, ",")
+		}
+		cfg.Out = cfg.Resume
+	}
+	if cfg.Runs < 0 {
+		return nil, &InputError{fmt.Errorf("--runs %d: must be >= 1", cfg.Runs)}
+	}
+	base, err := filepath.Abs(cfg.SocketBase)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+
+	// Input first: nothing is started for a bad suite.
+	suite, err := scenario.Load(cfg.Suite, scenario.Options{HostDirLen: HostDirLen(base)})
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	overrides := map[string]string{}
+	if len(cfg.Scenarios) > 0 {
+		if err := suite.Select(cfg.Scenarios); err != nil {
+			return nil, &InputError{err}
+		}
+		overrides["scenario"] = strings.Join(cfg.Scenarios, ",")
+	}
+	if cfg.Runs > 0 {
+		suite.SetRuns(cfg.Runs)
+		overrides["runs"] = strconv.Itoa(cfg.Runs)
+	}
+	plan := suite.Plan()
+
+	d, err := engine.Dial(ctx, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	sess := &Session{Suite: suite, Plan: plan, Resume: prev != nil}
+	sess.closers = append(sess.closers, func() { d.Close() })
+	ok := false
+	defer func() {
+		if !ok {
+			sess.Close()
+		}
+	}()
+	host, err := d.Host(ctx)
+	if err != nil {
+		return nil, err
+	}
+	runID, tag := NewRunID(time.Now())
+	owner := Owner()
+	kernel, cpu, cores := HostFacts()
+	fingerprint := result.Fingerprint(host, kernel, cpu, cores)
+	var resumes []result.Resume
+	if prev != nil {
+		reasons := resumeChanges(prev, suite, cfg.Harness, fingerprint)
+		if len(reasons) > 0 && !cfg.Force {
+			return nil, &InputError{fmt.Errorf("--resume %s refused: %s (--force to continue anyway; it is recorded)", cfg.Resume, strings.Join(reasons, "; "))}
+		}
+		runID, tag = prev.Run, RunTag(prev.Run)
+		resumes = append(prev.Resumes, result.Resume{Time: time.Now().UTC(), Owner: owner, Forced: len(reasons) > 0, Reasons: reasons})
+	}
+	if err := Prepare(ctx, suite, d, map[string]string{engine.LabelHarness: "1"}, cfg.SkipSetup, cfg.Log); err != nil {
+		return nil, err
+	}
+	// Leftovers of dead coldstart processes go first; a live concurrent run's stay.
+	if _, _, err := GC(ctx, d, base, cfg.Log); err != nil {
+		return nil, err
+	}
+	sockDir, err := ClaimSocketDir(base, tag, owner)
+	if err != nil {
+		return nil, err
+	}
+	sess.closers = append(sess.closers, func() { os.RemoveAll(sockDir) })
+
+	runner := &Runner{
+		Engine: d, SocketBase: base, RunID: runID, Tag: tag,
+		Labels:   map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: owner},
+		Progress: cfg.Progress,
+		Imports:  parseImports,
+	}
+	cgv := attachCgroups(runner, host, cfg.Log)
+	sess.Runner = runner
+	sess.Dir = cfg.Out
+	if sess.Dir == "" {
+		sess.Dir = filepath.Join("results", suite.Name, strings.SplitN(runID, "-", 2)[0])
+	}
+	sess.Manifest = result.Manifest{
+		Run: runID, Suite: suite.Name, SuiteFile: suite.File, SuiteHash: suite.Hash,
+		Harness: cfg.Harness, GoVersion: runtime.Version(), GOARCH: runtime.GOARCH, Started: time.Now().UTC(),
+		Args: cfg.Args, Owner: owner, Engine: host,
+		CgroupVersion: cgv, Kernel: kernel, CPUModel: cpu, Cores: cores,
+		SocketBase: base, Planned: len(plan), Scenarios: scenarioNames(suite),
+		Overrides: overrides, PlanOrder: scenario.PlanOrder, Detection: DetectionNote,
+		SuiteAbs: suiteAbs(suite), Fingerprint: fingerprint, Resumes: resumes,
+	}
+	if prev != nil {
+		sess.Manifest.Started, sess.Manifest.Args = prev.Started, prev.Args
+	}
+	ok = true
+	return sess, nil
+}
+
+// resumeChanges lists what differs between an interrupted run and now.
+func resumeChanges(prev *result.Manifest, suite *scenario.Suite, harness, fingerprint string) []string {
+	var reasons []string
+	if prev.SuiteHash != suite.Hash {
+		reasons = append(reasons, fmt.Sprintf("suite %s changed (sha256 %.12s -> %.12s)", suite.File, prev.SuiteHash, suite.Hash))
+	}
+	if prev.Harness != harness {
+		reasons = append(reasons, fmt.Sprintf("harness version %s -> %s", prev.Harness, harness))
+	}
+	if prev.Fingerprint != fingerprint {
+		reasons = append(reasons, fmt.Sprintf("host changed: %q -> %q", prev.Fingerprint, fingerprint))
+	}
+	return reasons
+}
+
+// attachCgroups gives the runner the host's cgroup hierarchy and returns its
+// version (0 when cgroups are unreadable: the run goes on without samples).
+func attachCgroups(r *Runner, host result.Engine, log io.Writer) int {
+	cg, err := cgroup.New()
+	if err != nil {
+		fmt.Fprintf(log, "coldstart: cgroups unreadable, no cgroup samples: %v\n", err)
+		return 0
+	}
+	r.Cgroups = cg
+	driver := host.CgroupDriver
+	r.CgroupPath = func(id string) string { return cgroup.PathFor(driver, "", id) }
+	r.CgroupRoot = "/sys/fs/cgroup"
+	if cg.Version() == 1 {
+		r.CgroupRoot = "/sys/fs/cgroup/cpu"
+	}
+	return cg.Version()
+}
+
+// parseImports reads a diagnostic start's PYTHONPROFILEIMPORTTIME stderr;
+// the journal keeps the heavy part of the tree.
+func parseImports(stderr string) *result.Imports {
+	im, _ := importtime.Parse(strings.NewReader(stderr))
+	if im != nil {
+		im.Modules = importtime.Top(im, 60)
+	}
+	return im
+}
+
+func suiteAbs(s *scenario.Suite) string {
+	if filepath.IsAbs(s.File) {
+		return s.File
+	}
+	return filepath.Join(s.Dir, filepath.Base(s.File))
+}
+
+func scenarioNames(s *scenario.Suite) []string {
+	n := make([]string, len(s.Scenarios))
+	for i, sc := range s.Scenarios {
+		n[i] = sc.Name
+	}
+	return n
+}

@@ -1,0 +1,418 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/coldstart/coldstart/harness/cgroup"
+	"github.com/coldstart/coldstart/harness/engine"
+	"github.com/coldstart/coldstart/harness/probe"
+	"github.com/coldstart/coldstart/harness/result"
+	"github.com/coldstart/coldstart/harness/scenario"
+)
+
+// DiagnosticStretch multiplies the deadline of diagnostic starts: the import
+// profiler slows the app, and a profile cut off at the deadline would miss
+// the very imports that made the start late. The limits stay the same.
+const DiagnosticStretch = 3
+
+func deadline(sc *scenario.Scenario, st scenario.Start) time.Duration {
+	if st.Kind == result.KindDiagnostic {
+		return DiagnosticStretch * sc.Deadline
+	}
+	return sc.Deadline
+}
+
+// ContainerName is the name of a start's container: the run tag and the
+// start's position in the plan, so that a crash can be reconciled by name.
+func ContainerName(tag string, seq int) string { return fmt.Sprintf("coldstart-%s-%06d", tag, seq) }
+
+// errInterrupted: the run was cancelled before the start had an outcome;
+// such a start is not a measurement and leaves no record.
+var errInterrupted = errors.New("interrupted mid-start")
+
+// start is one cold start in progress: the state its phases share.
+type start struct {
+	r     *Runner
+	sc    *scenario.Scenario
+	st    scenario.Start
+	seq   int
+	rec   *result.Record
+	dir   string // the socket's host directory
+	id    string // the container, once created
+	t0    time.Time
+	clean context.Context
+
+	exited chan struct{} // closed when the container exited on its own
+	exit   engine.Exit
+	exitAt time.Time
+	enf    *cgroup.Enforced
+}
+
+// One performs one cold start and returns its record, or nil when ctx was
+// cancelled before the start had an outcome (the container is removed anyway).
+// Its phases, in order: socket dir, create, launch and probe, classify,
+// after-ready sample and inspect, import profile; then removal.
+func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Start, seq int) *result.Record {
+	s := &start{r: r, sc: sc, st: st, seq: seq,
+		// Clean-up must run even after Ctrl-C: its context does not inherit cancellation.
+		clean:  context.WithoutCancel(ctx),
+		exited: make(chan struct{}),
+		rec: &result.Record{
+			V: result.Version, Run: r.RunID, Scenario: sc.Name, Kind: st.Kind,
+			Iteration: st.Iteration, Seq: seq, Image: sc.Image,
+			DeadlineMS: result.MS(deadline(sc, st)),
+			Cache:      sc.Cache, Calibration: sc.Calibration,
+		}}
+	if err := s.socketDir(); err != nil {
+		return s.fail(result.StartFailed, err)
+	}
+	defer os.RemoveAll(s.dir)
+	before := markHost()
+	if err := s.create(ctx); err != nil {
+		if errors.Is(err, errInterrupted) {
+			return nil
+		}
+		return s.fail(engineOutcome(err, result.StartFailed), err)
+	}
+	defer s.remove()
+	stopWait := s.watchExit(ctx)
+	defer stopWait() // before the removal: its kill is no exit of the app's
+	res, werr, err := s.launch(ctx)
+	switch {
+	case errors.Is(err, errInterrupted):
+		return nil
+	case err != nil:
+		s.rec.Outcome = engineOutcome(err, result.StartFailed)
+		s.rec.Error = err.Error()
+		s.inspect()
+		return s.rec
+	}
+	if !s.classify(res, werr) {
+		return nil
+	}
+	s.hostLoad(before, markHost())
+	s.inspect()
+	if st.Kind == result.KindDiagnostic && r.Imports != nil {
+		s.importProfile()
+	}
+	return s.rec
+}
+
+// socketDir makes the fresh host directory bound at the socket's directory.
+func (s *start) socketDir() error {
+	s.dir = filepath.Join(s.r.SocketBase, s.r.Tag, fmt.Sprintf("%06d", s.seq))
+	os.RemoveAll(s.dir) // a stale socket file gives ECONNREFUSED and no create event
+	if err := os.MkdirAll(filepath.Dir(s.dir), 0o755); err != nil {
+		return fmt.Errorf("socket dir: %w", err)
+	}
+	if err := os.Mkdir(s.dir, 0o777); err != nil {
+		return fmt.Errorf("socket dir: %w", err)
+	}
+	// World-writable so a non-root container user can bind in it.
+	os.Chmod(s.dir, 0o777)
+	return nil
+}
+
+// create creates the container (outside the timed window), after dropping
+// the page cache when the scenario asks for it.
+func (s *start) create(ctx context.Context) error {
+	spec := s.r.spec(s.sc, s.st, s.seq, s.dir)
+	if s.sc.Cache == scenario.CacheDrop {
+		// Outside the timed window: the start then reads image and binaries from disk.
+		if err := dropCaches(); err != nil {
+			return err
+		}
+	}
+	tc := time.Now()
+	// Ctrl-C must not cancel a create mid-request: the engine finishes it
+	// anyway and the container would appear after we looked for it. The start
+	// call sees the cancellation, and the deferred removal cleans up.
+	cctx, cancel := context.WithTimeout(s.clean, callTimeout)
+	id, err := s.r.Engine.Create(cctx, spec)
+	cancel()
+	s.rec.CreateMS = result.MS(time.Since(tc))
+	if err = hung(ctx, err); err != nil {
+		if ctx.Err() != nil {
+			// The create may have happened even though the call was cancelled.
+			s.r.removeByName(s.clean, spec.Name)
+			return errInterrupted
+		}
+		if errors.Is(err, engine.ErrUnreachable) {
+			s.r.pending = append(s.r.pending, spec.Name)
+		}
+		return err
+	}
+	s.id, s.rec.Container = id, id
+	return nil
+}
+
+// remove force-removes the container, even after Ctrl-C, bounded in time.
+func (s *start) remove() {
+	tr := time.Now()
+	rctx, cancel := context.WithTimeout(s.clean, removeGrace)
+	defer cancel()
+	if err := s.r.Engine.Remove(rctx, s.id); err != nil {
+		if s.rec.Error == "" {
+			s.rec.Error = "remove: " + err.Error()
+		}
+		s.r.pending = append(s.r.pending, s.id)
+	}
+	s.rec.RemoveMS = result.MS(time.Since(tr))
+}
+
+// watchExit registers the engine's wait for the container's next exit,
+// acknowledged before the start, so that an instant crash is still seen:
+// s.exited closes when the container exits. The returned func stops waiting.
+func (s *start) watchExit(ctx context.Context) func() {
+	wctx, cancel := context.WithCancel(ctx)
+	exitC := s.r.Engine.WaitExit(wctx, s.id)
+	go func() {
+		e, ok := <-exitC
+		if ok && !errors.Is(e.Err, context.Canceled) {
+			s.exit, s.exitAt = e, time.Now()
+			close(s.exited)
+		}
+	}()
+	return cancel
+}
+
+// launch arms the readiness watch, takes t0, and runs the start call and the
+// probe concurrently: a fast app can be healthy before ContainerStart
+// returns. It returns what the probe saw (res, werr), or err when the start
+// call failed; errInterrupted when the run was cancelled.
+func (s *start) launch(ctx context.Context) (res probe.Result, werr, err error) {
+	watch, err := probe.Arm(s.dir, path.Base(s.sc.Socket))
+	if err != nil {
+		return res, nil, err
+	}
+	type waited struct {
+		res probe.Result
+		err error
+	}
+	pctx, pcancel := context.WithCancel(ctx)
+	defer pcancel()
+	waitC := make(chan waited, 1)
+	h := s.sc.Health
+	req := probe.Request{Method: h.Method, Path: h.Path, Status: h.Status, Body: h.Body, Timeout: h.Timeout}
+
+	// t0: the harness's monotonic clock immediately before the start call.
+	t0 := time.Now()
+	s.t0 = t0
+	go func() {
+		res, err := watch.Wait(pctx, t0.Add(deadline(s.sc, s.st)), s.exited, req)
+		watch.Close()
+		waitC <- waited{res, err}
+	}()
+	sctx, scancel := context.WithTimeout(ctx, callTimeout)
+	err = s.r.Engine.Start(sctx, s.id)
+	scancel()
+	s.rec.StartCallMS = result.MS(time.Since(t0))
+	s.rec.Time = t0.UTC()
+	if err = hung(ctx, err); err != nil {
+		pcancel()
+		<-waitC
+		if ctx.Err() != nil {
+			return res, nil, errInterrupted
+		}
+		return res, nil, err
+	}
+	w := <-waitC
+	s.rec.Attempts, s.rec.LastStatus = w.res.Attempts, w.res.LastStatus
+	if !w.res.SocketAt.IsZero() {
+		s.rec.SocketMS = result.F(result.MS(w.res.SocketAt.Sub(t0)))
+	}
+	if !w.res.ReadyAt.IsZero() {
+		s.rec.ReadyMS = result.F(result.MS(w.res.ReadyAt.Sub(t0)))
+	}
+	return w.res, w.err, nil
+}
+
+// classify turns what the probe saw into the record's outcome, sampling the
+// cgroup first where the container still runs (at readiness: the state
+// before any other call). It returns false when the run was cancelled.
+func (s *start) classify(res probe.Result, werr error) bool {
+	rec := s.rec
+	switch {
+	case werr == nil:
+		s.sample()
+		rec.Outcome = result.OK
+		if stamp, ok := probe.ListenStamp(res.Body); ok && res.ReadyMono >= stamp {
+			rec.DetectLagMS = result.F(float64(res.ReadyMono-stamp) / 1e6)
+		}
+		if stamp, ok := probe.AnswerStamp(res.Body); ok && res.ReadyMono >= stamp {
+			rec.ProbeLagMS = result.F(float64(res.ReadyMono-stamp) / 1e6)
+		}
+	case errors.Is(werr, probe.ErrExited):
+		<-s.exited
+		rec.Outcome = result.ExitedBeforeReady
+		rec.Error = "exited before ready"
+		if s.exit.Err != nil {
+			// The wait broke (engine gone): no exit happened that we know of.
+			rec.Outcome = engineOutcome(s.exit.Err, result.EngineError)
+			rec.Error = s.exit.Err.Error()
+		} else {
+			rec.ExitMS = result.F(result.MS(s.exitAt.Sub(s.t0)))
+		}
+	case errors.Is(werr, probe.ErrDeadline):
+		rec.Outcome = result.DeadlineExceeded
+		rec.Error = fmt.Sprintf("no healthy answer within %v", deadline(s.sc, s.st))
+		if res.LastErr != nil {
+			rec.Error += ": last attempt: " + res.LastErr.Error()
+		} else if res.SocketAt.IsZero() {
+			rec.Error += ": socket never appeared"
+		}
+		s.sample() // still running: what was it doing?
+	default: // ctx cancelled: interrupted, not a measurement
+		return false
+	}
+	return true
+}
+
+// sample reads the container's cgroup: usage now and the limits it holds.
+func (s *start) sample() {
+	r := s.r
+	if r.Cgroups == nil {
+		return
+	}
+	g, err := r.Cgroups.Open(r.CgroupPath(s.id))
+	if err != nil {
+		return
+	}
+	if smp, err := g.Sample(); err == nil {
+		s.rec.Cgroup = &smp
+	}
+	if e, err := g.Enforced(); err == nil {
+		s.enf = &e
+	}
+}
+
+// hostLoad records what else the host did between the two marks.
+func (s *start) hostLoad(before, after hostMark) {
+	var cpu time.Duration
+	if s.rec.Cgroup != nil {
+		cpu = time.Duration(s.rec.Cgroup.CPUUsageMS * float64(time.Millisecond))
+	}
+	var cgPath string
+	if s.r.CgroupPath != nil {
+		cgPath = s.r.CgroupPath(s.id)
+	}
+	s.rec.Host = interference(before, after, cpu, siblings(s.r.CgroupRoot, cgPath))
+}
+
+// inspect fills exit state, OOM, StartedAt, the limits table and the log
+// tail, and refines the outcome: an exit with OOMKilled set is oom_killed.
+func (s *start) inspect() {
+	rec := s.rec
+	ictx, cancel := context.WithTimeout(s.clean, 10*time.Second)
+	defer cancel()
+	st, err := s.r.Engine.Inspect(ictx, s.id)
+	if err != nil {
+		if rec.Error == "" {
+			rec.Error = err.Error()
+		}
+		if rec.Outcome != result.OK && errors.Is(err, engine.ErrUnreachable) {
+			rec.Outcome = result.EngineError
+		}
+		return
+	}
+	if !st.StartedAt.IsZero() {
+		t := st.StartedAt.UTC()
+		rec.StartedAt = &t
+		rec.StartedAtMS = result.F(result.MS(st.StartedAt.Sub(rec.Time)))
+	}
+	if !st.Running && st.Status != "created" {
+		code := st.ExitCode
+		rec.ExitCode = &code
+	}
+	rec.OOMKilled = st.OOMKilled || (rec.Cgroup != nil && rec.Cgroup.OOMKills > 0)
+	if rec.Outcome != result.OK && rec.OOMKilled {
+		rec.Outcome = result.OOMKilled
+		rec.Error = "OOM-killed before ready"
+	}
+	if s.enf != nil {
+		// Requested (suite) vs observed (inspect) vs enforced (the cgroup's own files).
+		obs := cgroup.Observed{CPUQuota: st.CPUQuota, CPUPeriod: st.CPUPeriod, NanoCPUs: st.NanoCPUs,
+			Memory: st.Memory, MemorySwap: st.MemorySwap, KernelMemory: st.KernelMemory, Pids: st.Pids}
+		rec.Limits = cgroup.Compare(s.sc.Limits, obs, *s.enf)
+	}
+	if rec.Outcome != result.OK {
+		if l, err := s.r.Engine.Logs(ictx, s.id, logTail); err == nil {
+			rec.LogTail = l
+		}
+		if st.Error != "" && rec.Error == "" {
+			rec.Error = st.Error
+		}
+	}
+}
+
+// importProfile kills a diagnostic start at readiness and parses its stderr:
+// the engine copies logs asynchronously, so the profile is complete only
+// once the container has exited, and killing it keeps the profile to what
+// was imported before the app answered.
+func (s *start) importProfile() {
+	ictx, cancel := context.WithTimeout(s.clean, 10*time.Second)
+	defer cancel()
+	if s.r.Engine.Kill(ictx, s.id) == nil {
+		select {
+		case <-s.exited:
+		case <-ictx.Done():
+		}
+	}
+	if stderr, err := s.r.Engine.Stderr(ictx, s.id, 4<<20); err == nil {
+		s.rec.Imports = s.r.Imports(stderr)
+	}
+}
+
+func (s *start) fail(o result.Outcome, err error) *result.Record {
+	s.rec.Outcome = o
+	s.rec.Error = err.Error()
+	return s.rec
+}
+
+func engineOutcome(err error, otherwise result.Outcome) result.Outcome {
+	if errors.Is(err, engine.ErrUnreachable) {
+		return result.EngineError
+	}
+	return otherwise
+}
+
+func (r *Runner) removeByName(ctx context.Context, name string) {
+	rctx, cancel := context.WithTimeout(ctx, removeGrace)
+	defer cancel()
+	r.Engine.Remove(rctx, name)
+}
+
+// spec turns a scenario into a container spec for one start.
+func (r *Runner) spec(sc *scenario.Scenario, st scenario.Start, seq int, dir string) engine.ContainerSpec {
+	labels := map[string]string{
+		engine.LabelScenario: sc.Name,
+		engine.LabelSeq:      strconv.Itoa(seq),
+	}
+	for k, v := range r.Labels {
+		labels[k] = v
+	}
+	env := append([]string(nil), sc.Env...)
+	if st.Kind == result.KindDiagnostic {
+		env = append(env, "PYTHONPROFILEIMPORTTIME=1")
+	}
+	l := sc.Limits
+	return engine.ContainerSpec{
+		Name:       ContainerName(r.Tag, seq),
+		Image:      sc.Image,
+		Entrypoint: sc.Entrypoint,
+		Cmd:        sc.Command,
+		Env:        env,
+		User:       sc.User,
+		Labels:     labels,
+		Binds:      []string{dir + ":" + path.Dir(sc.Socket)},
+		CPUQuota:   l.CPUQuota, CPUPeriod: l.CPUPeriod, CPUSet: l.CPUSet,
+		Memory: l.Memory, MemorySwap: l.MemorySwap, KernelMemory: l.KernelMemory, Pids: l.Pids,
+	}
+}

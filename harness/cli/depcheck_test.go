@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/coldstart/coldstart/"
+
+// allowed lists, for each package of the harness, the project packages it
+// may import: imports run down the layers, never back up.
+var allowed = map[string][]string{
+	"harness/result":     {},
+	"harness/probe":      {},
+	"harness/scenario":   {"harness/result"},
+	"harness/journal":    {"harness/result"},
+	"harness/importtime": {"harness/result"},
+	"harness/summary":    {"harness/result"},
+	"harness/engine":     {"harness/result"},
+	"harness/cgroup":     {"harness/result", "harness/scenario"},
+	"reports":            {"harness/result", "harness/summary", "harness/journal"},
+	"harness/bench": {"harness/result", "harness/scenario", "harness/journal", "harness/importtime",
+		"harness/probe", "harness/cgroup", "harness/summary", "harness/engine"},
+	"harness/cli": {"harness/result", "harness/scenario", "harness/journal", "harness/summary",
+		"harness/engine", "harness/bench", "reports"},
+	"harness/cmd/coldstart": {"harness/cli"},
+}
+
+// noEngine are the packages that must build without the Docker SDK: every
+// renderer (and so `coldstart report`'s library call), the statistics and
+// the parsers.
+var noEngine = []string{"reports", "harness/summary", "harness/journal", "harness/scenario",
+	"harness/result", "harness/probe", "harness/importtime"}
+
+func goList(t *testing.T, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command: import checks need the toolchain")
+	}
+	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("go list %v: %v", args, err)
+	}
+	return string(out)
+}
+
+func TestImportDirection(t *testing.T) {
+	out := goList(t, "-f", "{{.ImportPath}} {{join .Imports \",\"}}", module+"harness/...", module+"reports/...")
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		pkg, imports, _ := strings.Cut(line, " ")
+		pkg = strings.TrimPrefix(pkg, module)
+		ok, known := allowed[pkg]
+		if !known {
+			t.Errorf("package %s has no place in the layers: add it to allowed", pkg)
+			continue
+		}
+		seen[pkg] = true
+		for _, imp := range strings.Split(imports, ",") {
+			if !strings.HasPrefix(imp, module) {
+				continue
+			}
+			imp = strings.TrimPrefix(imp, module)
+			if !slices.Contains(ok, imp) {
+				t.Errorf("%s imports %s: not allowed (imports run down the layers)", pkg, imp)
+			}
+		}
+	}
+	for pkg := range allowed {
+		if !seen[pkg] {
+			t.Errorf("allowed names %s, which go list did not find", pkg)
+		}
+	}
+}
+
+func TestRenderersBuildWithoutTheEngine(t *testing.T) {
+	for _, pkg := range noEngine {
+		for _, dep := range strings.Fields(goList(t, "-deps", module+pkg)) {
+			if strings.HasPrefix(dep, "github.com/docker/") || dep == module+"harness/engine" {
+				t.Errorf("%s depends on %s: it must build without the Docker SDK", pkg, dep)
+				break
+			}
+		}
+	}
+	for _, dep := range strings.Fields(goList(t, "-deps", module+"harness/cmd/coldstart")) {
+		if strings.Contains(dep, "chromedp") || strings.Contains(dep, "cobra/doc") {
+			t.Errorf("the harness binary links %s (a test-only tool)", dep)
+		}
+	}
+}

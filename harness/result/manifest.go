@@ -1,0 +1,69 @@
+package result
+
+import (
+	"fmt"
+	"time"
+)
+
+// Manifest describes a run: what was measured, with what, on what. It is
+// manifest.json in the run directory.
+type Manifest struct {
+	Run           string            `json:"run"`
+	Suite         string            `json:"suite"`
+	SuiteFile     string            `json:"suite_file"`
+	SuiteHash     string            `json:"suite_hash"`
+	Harness       string            `json:"harness_version"`
+	GoVersion     string            `json:"go_version"`
+	GOARCH        string            `json:"goarch"`
+	Started       time.Time         `json:"started"`
+	Args          []string          `json:"args"`
+	Owner         string            `json:"owner"`
+	Engine        Engine            `json:"engine"`
+	CgroupVersion int               `json:"cgroup_version"` // as the harness reads it (hybrid counts as 1)
+	Kernel        string            `json:"kernel"`
+	CPUModel      string            `json:"cpu_model"`
+	Cores         int               `json:"cores"`
+	SocketBase    string            `json:"socket_base"`
+	Planned       int               `json:"planned"`
+	Scenarios     []string          `json:"scenarios"`
+	Overrides     map[string]string `json:"overrides,omitempty"`
+	PlanOrder     string            `json:"plan_order"`
+	Detection     string            `json:"detection"`
+	SuiteAbs      string            `json:"suite_abs"`
+	Fingerprint   string            `json:"host_fingerprint"`
+	Resumes       []Resume          `json:"resumes,omitempty"`
+}
+
+// Resume records one continuation of an interrupted run.
+type Resume struct {
+	Time    time.Time `json:"time"`
+	Owner   string    `json:"owner"`
+	Forced  bool      `json:"forced"`
+	Reasons []string  `json:"reasons,omitempty"` // what changed, when forced
+	Skipped int       `json:"skipped"`           // starts already in the journal
+}
+
+// Engine describes the container engine and the machine under it.
+type Engine struct {
+	EngineVersion string   `json:"engine_version"`
+	APIVersion    string   `json:"api_version"`
+	ClientAPI     string   `json:"client_api_version"`
+	Runtime       string   `json:"runtime"`
+	CgroupVersion string   `json:"cgroup_version"`
+	CgroupDriver  string   `json:"cgroup_driver"`
+	Kernel        string   `json:"kernel"`
+	OS            string   `json:"os"`
+	CPUs          int      `json:"cpus"`
+	MemoryBytes   int64    `json:"memory_bytes"`
+	StorageDriver string   `json:"storage_driver"`
+	SwapLimit     bool     `json:"swap_limit"`
+	KernelMemory  bool     `json:"kernel_memory"`
+	Warnings      []string `json:"warnings,omitempty"`
+}
+
+// Fingerprint identifies the host a run measured: resuming on another host
+// (or after an engine or kernel upgrade) would mix two machines in one run.
+func Fingerprint(e Engine, kernel, cpu string, cores int) string {
+	return fmt.Sprintf("engine %s; api %s; cgroup v%s %s; kernel %s; cpu %s x%d",
+		e.EngineVersion, e.APIVersion, e.CgroupVersion, e.CgroupDriver, kernel, cpu, cores)
+}

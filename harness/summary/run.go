@@ -1,0 +1,29 @@
+package summary
+
+import (
+	"github.com/coldstart/coldstart/harness/result"
+)
+
+// OfRun computes a run's summary from its records and manifest: the
+// statistics plus the run-level warnings (journal repairs, resumes). The run
+// and `coldstart report` share it, so a report renders what the run printed.
+func OfRun(recs []result.Record, m result.Manifest, interrupted bool, journalWarnings []string) *Summary {
+	s := Compute(recs, Options{
+		Suite: m.Suite, Run: m.Run, Order: m.Scenarios, Planned: m.Planned, Interrupted: interrupted,
+	})
+	for _, w := range journalWarnings {
+		s.Warnings = append(s.Warnings, Warning{Code: Journal, Message: w})
+	}
+	if n := len(m.Resumes); n > 0 {
+		forced := 0
+		for _, r := range m.Resumes {
+			if r.Forced {
+				forced++
+			}
+		}
+		s.Resumed = n
+		s.Warnings = append(s.Warnings, warnf(Resumed,
+			"run resumed %d time(s) (%d forced past a changed suite, harness or host): its starts were not all taken in one go", n, forced))
+	}
+	return s
+}
