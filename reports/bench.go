@@ -66,9 +66,17 @@ func renderBench(w io.Writer, in Input) error {
 		fmt.Fprintf(bw, "suite: %s\n", configValue(suite))
 	}
 	fmt.Fprintf(bw, "goos: linux\ngoarch: %s\n", goarch)
+	order, byName := measuredByScenario(in)
+	for _, name := range order {
+		benchScenario(bw, name, byName[name])
+	}
+	return bw.Flush()
+}
 
-	var order []string
-	byName := map[string][]*result.Record{}
+// measuredByScenario groups the measured records by scenario, in the
+// summary's order, then first seen.
+func measuredByScenario(in Input) (order []string, byName map[string][]*result.Record) {
+	byName = map[string][]*result.Record{}
 	if in.Summary != nil {
 		for _, sc := range in.Summary.Scenarios {
 			order = append(order, sc.Name)
@@ -85,42 +93,42 @@ func renderBench(w io.Writer, in Input) error {
 		}
 		byName[r.Scenario] = append(byName[r.Scenario], r)
 	}
+	return order, byName
+}
 
-	for _, name := range order {
-		recs := byName[name]
-		misses := map[result.Outcome]int{}
-		var missed int
-		for _, r := range recs {
-			if r.Outcome != result.OK || r.ReadyMS == nil {
-				misses[r.Outcome]++
-				missed++
-			}
-		}
-		var parts []string
-		for _, o := range result.Outcomes {
-			if misses[o] > 0 {
-				parts = append(parts, fmt.Sprintf("%s %d", o, misses[o]))
-			}
-		}
-		fmt.Fprintf(bw, "\n# %s%s misses: %d of %d measured starts not listed", BenchPrefix[len("Benchmark"):], benchName(name), missed, len(recs))
-		if len(parts) > 0 {
-			fmt.Fprintf(bw, " (%s)", strings.Join(parts, ", "))
-		}
-		bw.WriteString("\n")
-		for _, r := range recs {
-			if r.Outcome != result.OK || r.ReadyMS == nil {
-				continue
-			}
-			fmt.Fprintf(bw, "%s%s 1 %s ns/op", BenchPrefix, benchName(name), ns(*r.ReadyMS))
-			if r.SocketMS != nil {
-				fmt.Fprintf(bw, " %s socket-ns/op", ns(*r.SocketMS))
-			}
-			if c := r.Cgroup; c != nil {
-				fmt.Fprintf(bw, " %s cpu-ns/op %s throttled-ns/op %d throttled-periods/op %d peak-mem-B/op",
-					ns(c.CPUUsageMS), ns(c.ThrottledMS), c.ThrottledPeriods, c.MemoryPeak)
-			}
-			bw.WriteString("\n")
+// benchScenario writes one scenario's lines.
+func benchScenario(bw *bufio.Writer, name string, recs []*result.Record) {
+	misses := map[result.Outcome]int{}
+	var missed int
+	for _, r := range recs {
+		if r.Outcome != result.OK || r.ReadyMS == nil {
+			misses[r.Outcome]++
+			missed++
 		}
 	}
-	return bw.Flush()
+	var parts []string
+	for _, o := range result.Outcomes {
+		if misses[o] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", o, misses[o]))
+		}
+	}
+	fmt.Fprintf(bw, "\n# %s%s misses: %d of %d measured starts not listed", BenchPrefix[len("Benchmark"):], benchName(name), missed, len(recs))
+	if len(parts) > 0 {
+		fmt.Fprintf(bw, " (%s)", strings.Join(parts, ", "))
+	}
+	bw.WriteString("\n")
+	for _, r := range recs {
+		if r.Outcome != result.OK || r.ReadyMS == nil {
+			continue
+		}
+		fmt.Fprintf(bw, "%s%s 1 %s ns/op", BenchPrefix, benchName(name), ns(*r.ReadyMS))
+		if r.SocketMS != nil {
+			fmt.Fprintf(bw, " %s socket-ns/op", ns(*r.SocketMS))
+		}
+		if c := r.Cgroup; c != nil {
+			fmt.Fprintf(bw, " %s cpu-ns/op %s throttled-ns/op %d throttled-periods/op %d peak-mem-B/op",
+				ns(c.CPUUsageMS), ns(c.ThrottledMS), c.ThrottledPeriods, c.MemoryPeak)
+		}
+		bw.WriteString("\n")
+	}
 }

@@ -49,97 +49,8 @@ func document(s *summary.Summary) []block {
 	}
 	doc = append(doc, main)
 
-	for _, sc := range s.Scenarios {
-		doc = append(doc, block{heading: sc.Name})
-		var misses []string
-		for _, oc := range sc.Misses {
-			if oc.N > 0 {
-				misses = append(misses, fmt.Sprintf("%s %d", oc.Outcome, oc.N))
-			}
-		}
-		if len(misses) == 0 {
-			misses = []string{"none"}
-		}
-		doc = append(doc, block{para: fmt.Sprintf("image %s, deadline %s ms, %d measured (%d ok), %d warmup, %d diagnostic; misses: %s; attempts p50 %s; "+
-			"mean_ok %s ms, stddev_ok %s ms.",
-			sc.Image, num(sc.DeadlineMS), sc.N, sc.OK, sc.NWarmup, sc.NDiagnostic, strings.Join(misses, ", "),
-			plain(sc.AttemptsP50), ms(sc.ReadyMS.MeanOK), ms(sc.ReadyMS.StddevOK))})
-		var extra []string
-		if sc.Calibration {
-			extra = append(extra, "calibration scenario: its ready time is the platform's share (engine + runtime + CFS) under these limits")
-		}
-		if sc.AppShareP50MS != nil {
-			extra = append(extra, fmt.Sprintf("app share p50 = ready p50 − calibration p50 = %s ms", ms(*sc.AppShareP50MS)))
-		}
-		if sc.Cache != "" {
-			extra = append(extra, "cache: "+sc.Cache)
-		}
-		if sc.Contended > 0 {
-			extra = append(extra, fmt.Sprintf("%d of %d measured starts under contention", sc.Contended, sc.N))
-		}
-		if len(extra) > 0 {
-			doc = append(doc, block{para: strings.Join(extra, "; ") + "."})
-		}
-
-		dists := block{sub: "distributions", numeric: true, header: []string{"metric", "n", "min", "p50", "p90", "p95", "p99", "max"},
-			rows: [][]string{
-				quantRow("ready ms", sc.ReadyMS.N, sc.ReadyMS.Quantiles, ms),
-				quantRow("socket ms", sc.SocketMS.N, sc.SocketMS.Quantiles, ms),
-				quantRow("cpu usage ms", sc.CPUUsageMS.N, sc.CPUUsageMS.Quantiles, ms),
-				quantRow("throttled ms", sc.ThrottledMS.N, sc.ThrottledMS.Quantiles, ms),
-				quantRow("throttled periods", sc.ThrottledPeriods.N, sc.ThrottledPeriods.Quantiles, plain),
-				quantRow("memory peak MiB", sc.MemoryPeak.N, sc.MemoryPeak.Quantiles, mib),
-			}}
-		if sc.DetectLagMS.N > 0 {
-			// Only apps that stamp their listen time (go-hello) have ground truth.
-			dists.rows = append(dists.rows, quantRow("detect lag ms", sc.DetectLagMS.N, sc.DetectLagMS.Quantiles, ms))
-			dists.rows = append(dists.rows, quantRow("probe lag ms", sc.ProbeLagMS.N, sc.ProbeLagMS.Quantiles, ms))
-		}
-		doc = append(doc, dists)
-
-		lim := block{sub: "enforced limits", header: []string{"limit", "requested", "observed (inspect)", "enforced (cgroup)", "ok"}}
-		for _, l := range sc.Limits {
-			ok := "yes"
-			if !l.OK {
-				ok = "NO"
-			}
-			lim.rows = append(lim.rows, []string{l.Name, result.Format(l.Unit, l.Requested), result.Format(l.Unit, l.Observed), result.Format(l.Unit, l.Enforced), ok})
-		}
-		if len(lim.rows) == 0 {
-			doc = append(doc, block{sub: "enforced limits"}, block{para: "no start recorded its enforced limits."})
-		} else {
-			doc = append(doc, lim)
-			var notes []string
-			for _, l := range sc.Limits {
-				if l.Note != "" {
-					notes = append(notes, l.Name+": "+l.Note)
-				}
-			}
-			if len(notes) > 0 {
-				doc = append(doc, block{items: notes})
-			}
-		}
-
-		if im := sc.Imports; im != nil {
-			doc = append(doc, block{sub: "import time (diagnostic starts)"})
-			share := "-"
-			if im.ShareOfReadyP50.Known {
-				share = fmt.Sprintf("%.1f%%", 100*im.ShareOfReadyP50.V)
-			}
-			doc = append(doc, block{para: fmt.Sprintf("%d starts with PYTHONPROFILEIMPORTTIME: median import total %.1f ms = %s of the measured p50 ready %s ms "+
-				"(diagnostic starts: p50 ready %s ms); throttled inside imports ≈ %s ms (%s).",
-				im.Starts, im.TotalUSP50/1000, share, ms(im.ReadyMSP50), ms(im.DiagReadyMSP50), ms(im.EstThrottledMS), im.EstimateNote)})
-			mods := block{numeric: true, header: []string{"module", "cumulative p50 ms", "self p50 ms", "starts"}}
-			for _, m := range im.Modules {
-				mods.rows = append(mods.rows, []string{m.Name, fmt.Sprintf("%.1f", m.CumulativeUSP50/1000),
-					fmt.Sprintf("%.1f", m.SelfUSP50/1000), fmt.Sprint(m.Starts)})
-			}
-			doc = append(doc, mods)
-		}
-
-		if len(sc.Warnings) > 0 {
-			doc = append(doc, block{sub: "warnings", items: warnings(sc.Warnings)})
-		}
+	for i := range s.Scenarios {
+		doc = append(doc, scenarioSection(&s.Scenarios[i])...)
 	}
 	if len(s.Warnings) > 0 {
 		doc = append(doc, block{heading: "run warnings", items: warnings(s.Warnings)})
@@ -149,6 +60,112 @@ func document(s *summary.Summary) []block {
 			h.CPUMS, h.Starts, h.CPUMSPerStart, float64(h.MaxRSSBytes)/(1<<20), h.WallMS/1000)})
 	}
 	return doc
+}
+
+// scenarioSection is one scenario's part of the document.
+func scenarioSection(sc *summary.Scenario) []block {
+	doc := []block{{heading: sc.Name}, overview(sc)}
+	var extra []string
+	if sc.Calibration {
+		extra = append(extra, "calibration scenario: its ready time is the platform's share (engine + runtime + CFS) under these limits")
+	}
+	if sc.AppShareP50MS != nil {
+		extra = append(extra, fmt.Sprintf("app share p50 = ready p50 − calibration p50 = %s ms", ms(*sc.AppShareP50MS)))
+	}
+	if sc.Cache != "" {
+		extra = append(extra, "cache: "+sc.Cache)
+	}
+	if sc.Contended > 0 {
+		extra = append(extra, fmt.Sprintf("%d of %d measured starts under contention", sc.Contended, sc.N))
+	}
+	if len(extra) > 0 {
+		doc = append(doc, block{para: strings.Join(extra, "; ") + "."})
+	}
+	doc = append(doc, distributions(sc))
+	doc = append(doc, limitBlocks(sc.Limits)...)
+	if sc.Imports != nil {
+		doc = append(doc, importBlocks(sc.Imports)...)
+	}
+	if len(sc.Warnings) > 0 {
+		doc = append(doc, block{sub: "warnings", items: warnings(sc.Warnings)})
+	}
+	return doc
+}
+
+func overview(sc *summary.Scenario) block {
+	var misses []string
+	for _, oc := range sc.Misses {
+		if oc.N > 0 {
+			misses = append(misses, fmt.Sprintf("%s %d", oc.Outcome, oc.N))
+		}
+	}
+	if len(misses) == 0 {
+		misses = []string{"none"}
+	}
+	return block{para: fmt.Sprintf("image %s, deadline %s ms, %d measured (%d ok), %d warmup, %d diagnostic; misses: %s; attempts p50 %s; "+
+		"mean_ok %s ms, stddev_ok %s ms.",
+		sc.Image, num(sc.DeadlineMS), sc.N, sc.OK, sc.NWarmup, sc.NDiagnostic, strings.Join(misses, ", "),
+		plain(sc.AttemptsP50), ms(sc.ReadyMS.MeanOK), ms(sc.ReadyMS.StddevOK))}
+}
+
+func distributions(sc *summary.Scenario) block {
+	dists := block{sub: "distributions", numeric: true, header: []string{"metric", "n", "min", "p50", "p90", "p95", "p99", "max"},
+		rows: [][]string{
+			quantRow("ready ms", sc.ReadyMS.N, sc.ReadyMS.Quantiles, ms),
+			quantRow("socket ms", sc.SocketMS.N, sc.SocketMS.Quantiles, ms),
+			quantRow("cpu usage ms", sc.CPUUsageMS.N, sc.CPUUsageMS.Quantiles, ms),
+			quantRow("throttled ms", sc.ThrottledMS.N, sc.ThrottledMS.Quantiles, ms),
+			quantRow("throttled periods", sc.ThrottledPeriods.N, sc.ThrottledPeriods.Quantiles, plain),
+			quantRow("memory peak MiB", sc.MemoryPeak.N, sc.MemoryPeak.Quantiles, mib),
+		}}
+	if sc.DetectLagMS.N > 0 {
+		// Only apps that stamp their listen time (go-hello) have these.
+		dists.rows = append(dists.rows, quantRow("detect lag ms", sc.DetectLagMS.N, sc.DetectLagMS.Quantiles, ms))
+		dists.rows = append(dists.rows, quantRow("probe lag ms", sc.ProbeLagMS.N, sc.ProbeLagMS.Quantiles, ms))
+	}
+	return dists
+}
+
+// limitBlocks is the enforced-limits table and the notes on its readings.
+func limitBlocks(limits []result.Limit) []block {
+	if len(limits) == 0 {
+		return []block{{sub: "enforced limits"}, {para: "no start recorded its enforced limits."}}
+	}
+	lim := block{sub: "enforced limits", header: []string{"limit", "requested", "observed (inspect)", "enforced (cgroup)", "ok"}}
+	var notes []string
+	for _, l := range limits {
+		ok := "yes"
+		if !l.OK {
+			ok = "NO"
+		}
+		lim.rows = append(lim.rows, []string{l.Name, result.Format(l.Unit, l.Requested), result.Format(l.Unit, l.Observed), result.Format(l.Unit, l.Enforced), ok})
+		if l.Note != "" {
+			notes = append(notes, l.Name+": "+l.Note)
+		}
+	}
+	if len(notes) == 0 {
+		return []block{lim}
+	}
+	return []block{lim, {items: notes}}
+}
+
+func importBlocks(im *summary.Imports) []block {
+	share := "-"
+	if im.ShareOfReadyP50.Known {
+		share = fmt.Sprintf("%.1f%%", 100*im.ShareOfReadyP50.V)
+	}
+	mods := block{numeric: true, header: []string{"module", "cumulative p50 ms", "self p50 ms", "starts"}}
+	for _, m := range im.Modules {
+		mods.rows = append(mods.rows, []string{m.Name, fmt.Sprintf("%.1f", m.CumulativeUSP50/1000),
+			fmt.Sprintf("%.1f", m.SelfUSP50/1000), fmt.Sprint(m.Starts)})
+	}
+	return []block{
+		{sub: "import time (diagnostic starts)"},
+		{para: fmt.Sprintf("%d starts with PYTHONPROFILEIMPORTTIME: median import total %.1f ms = %s of the measured p50 ready %s ms "+
+			"(diagnostic starts: p50 ready %s ms); throttled inside imports ≈ %s ms (%s).",
+			im.Starts, im.TotalUSP50/1000, share, ms(im.ReadyMSP50), ms(im.DiagReadyMSP50), ms(im.EstThrottledMS), im.EstimateNote)},
+		mods,
+	}
 }
 
 func quantRow(name string, n int, q summary.Quantiles, f func(summary.Value) string) []string {
@@ -164,7 +181,6 @@ func plain(v summary.Value) string {
 	}
 	return "-"
 }
-
 
 func warnings(ws []summary.Warning) []string {
 	items := make([]string, len(ws))

@@ -49,58 +49,16 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	var prev *result.Manifest
-	if cfg.Resume != "" {
-		m, err := journal.ReadManifest(cfg.Resume)
-		if err != nil {
-			return nil, &InputError{fmt.Errorf("--resume: %w", err)}
-		}
-		if cfg.Runs > 0 || len(cfg.Scenarios) > 0 || cfg.Out != "" {
-			return nil, &InputError{errors.New("--resume takes the run's own --runs, --scenario and directory from its manifest; do not give them again")}
-		}
-		prev = &m
-		if cfg.Suite == "" {
-			cfg.Suite = m.SuiteAbs
-		}
-		if v, ok := m.Overrides["runs"]; ok {
-			cfg.Runs, _ = strconv.Atoi(v)
-		}
-		if v, ok := m.Overrides["scenario"]; ok {
-			cfg.Scenarios = strings.Split(v, ",")
-		}
-		cfg.Out = cfg.Resume
-	}
-	if cfg.Runs < 0 {
-		return nil, &InputError{fmt.Errorf("--runs %d: must be >= 1", cfg.Runs)}
-	}
-	base, err := filepath.Abs(cfg.SocketBase)
+	in, err := readInput(cfg)
 	if err != nil {
-		return nil, &InputError{err}
+		return nil, err
 	}
-
-	// Input first: nothing is started for a bad suite.
-	suite, err := scenario.Load(cfg.Suite, scenario.Options{HostDirLen: HostDirLen(base)})
-	if err != nil {
-		return nil, &InputError{err}
-	}
-	overrides := map[string]string{}
-	if len(cfg.Scenarios) > 0 {
-		if err := suite.Select(cfg.Scenarios); err != nil {
-			return nil, &InputError{err}
-		}
-		overrides["scenario"] = strings.Join(cfg.Scenarios, ",")
-	}
-	if cfg.Runs > 0 {
-		suite.SetRuns(cfg.Runs)
-		overrides["runs"] = strconv.Itoa(cfg.Runs)
-	}
-	plan := suite.Plan()
-
+	cfg = in.cfg
 	d, err := engine.Dial(ctx, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	sess := &Session{Suite: suite, Plan: plan, Resume: prev != nil}
+	sess := &Session{Suite: in.suite, Plan: in.suite.Plan(), Resume: in.prev != nil}
 	sess.closers = append(sess.closers, func() { d.Close() })
 	ok := false
 	defer func() {
@@ -117,53 +75,110 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	kernel, cpu, cores := HostFacts()
 	fingerprint := result.Fingerprint(host, kernel, cpu, cores)
 	var resumes []result.Resume
-	if prev != nil {
-		reasons := resumeChanges(prev, suite, cfg.Harness, fingerprint)
+	if prev := in.prev; prev != nil {
+		reasons := resumeChanges(prev, in.suite, cfg.Harness, fingerprint)
 		if len(reasons) > 0 && !cfg.Force {
 			return nil, &InputError{fmt.Errorf("--resume %s refused: %s (--force to continue anyway; it is recorded)", cfg.Resume, strings.Join(reasons, "; "))}
 		}
 		runID, tag = prev.Run, RunTag(prev.Run)
 		resumes = append(prev.Resumes, result.Resume{Time: time.Now().UTC(), Owner: owner, Forced: len(reasons) > 0, Reasons: reasons})
 	}
-	if err := Prepare(ctx, suite, d, map[string]string{engine.LabelHarness: "1"}, cfg.SkipSetup, cfg.Log); err != nil {
+	if err := Prepare(ctx, in.suite, d, map[string]string{engine.LabelHarness: "1"}, cfg.SkipSetup, cfg.Log); err != nil {
 		return nil, err
 	}
 	// Leftovers of dead coldstart processes go first; a live concurrent run's stay.
-	if _, _, err := GC(ctx, d, base, cfg.Log); err != nil {
+	if _, _, err := GC(ctx, d, in.base, cfg.Log); err != nil {
 		return nil, err
 	}
-	sockDir, err := ClaimSocketDir(base, tag, owner)
+	sockDir, err := ClaimSocketDir(in.base, tag, owner)
 	if err != nil {
 		return nil, err
 	}
 	sess.closers = append(sess.closers, func() { os.RemoveAll(sockDir) })
 
-	runner := &Runner{
-		Engine: d, SocketBase: base, RunID: runID, Tag: tag,
+	sess.Runner = &Runner{
+		Engine: d, SocketBase: in.base, RunID: runID, Tag: tag,
 		Labels:   map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: owner},
 		Progress: cfg.Progress,
 		Imports:  parseImports,
 	}
-	cgv := attachCgroups(runner, host, cfg.Log)
-	sess.Runner = runner
+	cgv := attachCgroups(sess.Runner, host, cfg.Log)
 	sess.Dir = cfg.Out
 	if sess.Dir == "" {
-		sess.Dir = filepath.Join("results", suite.Name, strings.SplitN(runID, "-", 2)[0])
+		sess.Dir = filepath.Join("results", in.suite.Name, strings.SplitN(runID, "-", 2)[0])
 	}
 	sess.Manifest = result.Manifest{
-		Run: runID, Suite: suite.Name, SuiteFile: suite.File, SuiteHash: suite.Hash,
+		Run: runID, Suite: in.suite.Name, SuiteFile: in.suite.File, SuiteHash: in.suite.Hash,
 		Harness: cfg.Harness, GoVersion: runtime.Version(), GOARCH: runtime.GOARCH, Started: time.Now().UTC(),
 		Args: cfg.Args, Owner: owner, Engine: host,
 		CgroupVersion: cgv, Kernel: kernel, CPUModel: cpu, Cores: cores,
-		SocketBase: base, Planned: len(plan), Scenarios: scenarioNames(suite),
-		Overrides: overrides, PlanOrder: scenario.PlanOrder, Detection: DetectionNote,
-		SuiteAbs: suiteAbs(suite), Fingerprint: fingerprint, Resumes: resumes,
+		SocketBase: in.base, Planned: len(sess.Plan), Scenarios: scenarioNames(in.suite),
+		Overrides: in.overrides, PlanOrder: scenario.PlanOrder, Detection: DetectionNote,
+		SuiteAbs: suiteAbs(in.suite), Fingerprint: fingerprint, Resumes: resumes,
 	}
-	if prev != nil {
-		sess.Manifest.Started, sess.Manifest.Args = prev.Started, prev.Args
+	if in.prev != nil {
+		sess.Manifest.Started, sess.Manifest.Args = in.prev.Started, in.prev.Args
 	}
 	ok = true
 	return sess, nil
+}
+
+// input is a run's request checked without the engine.
+type input struct {
+	cfg       Config           // with a resumed run's own settings filled in
+	prev      *result.Manifest // the run to resume, or nil
+	suite     *scenario.Suite  // selected and overridden
+	overrides map[string]string
+	base      string // the socket base, absolute
+}
+
+// readInput reads the suite (or the interrupted run's manifest and suite)
+// and applies the command line's selection: nothing is started for bad input.
+func readInput(cfg Config) (*input, error) {
+	in := &input{overrides: map[string]string{}}
+	if cfg.Resume != "" {
+		m, err := journal.ReadManifest(cfg.Resume)
+		if err != nil {
+			return nil, &InputError{fmt.Errorf("--resume: %w", err)}
+		}
+		if cfg.Runs > 0 || len(cfg.Scenarios) > 0 || cfg.Out != "" {
+			return nil, &InputError{errors.New("--resume takes the run's own --runs, --scenario and directory from its manifest; do not give them again")}
+		}
+		in.prev = &m
+		if cfg.Suite == "" {
+			cfg.Suite = m.SuiteAbs
+		}
+		if v, ok := m.Overrides["runs"]; ok {
+			cfg.Runs, _ = strconv.Atoi(v)
+		}
+		if v, ok := m.Overrides["scenario"]; ok {
+			cfg.Scenarios = strings.Split(v, ",")
+		}
+		cfg.Out = cfg.Resume
+	}
+	in.cfg = cfg
+	if cfg.Runs < 0 {
+		return nil, &InputError{fmt.Errorf("--runs %d: must be >= 1", cfg.Runs)}
+	}
+	base, err := filepath.Abs(cfg.SocketBase)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	in.base = base
+	if in.suite, err = scenario.Load(cfg.Suite, scenario.Options{HostDirLen: HostDirLen(base)}); err != nil {
+		return nil, &InputError{err}
+	}
+	if len(cfg.Scenarios) > 0 {
+		if err := in.suite.Select(cfg.Scenarios); err != nil {
+			return nil, &InputError{err}
+		}
+		in.overrides["scenario"] = strings.Join(cfg.Scenarios, ",")
+	}
+	if cfg.Runs > 0 {
+		in.suite.SetRuns(cfg.Runs)
+		in.overrides["runs"] = strconv.Itoa(cfg.Runs)
+	}
+	return in, nil
 }
 
 // resumeChanges lists what differs between an interrupted run and now.

@@ -198,7 +198,8 @@ func (g *Group) alive() bool {
 //   - systemd: the slice's path + "/docker-" + id + ".scope", parent default
 //     "system.slice"; a nested slice "a-b.slice" lives at /a.slice/a-b.slice.
 //
-// OpenPID is the fallback when the daemon runs in a non-root cgroup.
+// The runner always uses this path; OpenPID finds a process's cgroup whatever
+// the layout (a daemon in a non-root cgroup), for tools and tests.
 func PathFor(driver, parent, id string) string {
 	if driver == "systemd" {
 		if parent == "" {

@@ -1,7 +1,12 @@
 package cli
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -87,6 +92,39 @@ func TestRenderersBuildWithoutTheEngine(t *testing.T) {
 	for _, dep := range strings.Fields(goList(t, "-deps", module+"harness/cmd/coldstart")) {
 		if strings.Contains(dep, "chromedp") || strings.Contains(dep, "cobra/doc") {
 			t.Errorf("the harness binary links %s (a test-only tool)", dep)
+		}
+	}
+}
+
+// maxFuncLines is the longest a function of the harness or the reports may
+// be unless its doc comment says why ("Long because ...").
+const maxFuncLines = 80
+
+func TestFunctionLength(t *testing.T) {
+	fset := token.NewFileSet()
+	for _, root := range []string{"../../harness", "../../reports"} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") || strings.Contains(p, "testdata") {
+				return err
+			}
+			f, err := parser.ParseFile(fset, p, nil, parser.ParseComments)
+			if err != nil {
+				return err
+			}
+			for _, decl := range f.Decls {
+				fd, ok := decl.(*ast.FuncDecl)
+				if !ok {
+					continue
+				}
+				n := fset.Position(fd.End()).Line - fset.Position(fd.Pos()).Line + 1
+				if n > maxFuncLines && !strings.Contains(fd.Doc.Text(), "Long because") {
+					t.Errorf("%s: %s is %d lines (over %d): split it, or say why in its doc comment (\"Long because ...\")", p, fd.Name.Name, n, maxFuncLines)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -31,7 +31,7 @@ import (
 const (
 	LabelHarness  = "io.coldstart.harness" // "1" on everything the harness makes
 	LabelRun      = "io.coldstart.run"
-	LabelOwner    = "io.coldstart.owner" // "<pid>:<process start ticks>" of the harness process
+	LabelOwner    = "io.coldstart.owner" // "<pid>:<start ticks>:<pid namespace>" of the harness process (bench.Owner)
 	LabelScenario = "io.coldstart.scenario"
 	LabelSeq      = "io.coldstart.seq"
 )

@@ -524,7 +524,15 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 		}
 	}
 	l.cpuGiven = cpusKey != nil || quotaKey != nil || periodKey != nil
-	conflict := true
+	if p.cpuConflict(field, cpusKey, quotaKey, periodKey) {
+		l.cpus, l.quota, l.period = opt[float64]{}, opt[int64]{}, opt[int64]{}
+	}
+	return l
+}
+
+// cpuConflict reports the CPU keys that cannot go together: cpus with a
+// quota, or a quota without its period (and the reverse).
+func (p *parser) cpuConflict(field string, cpusKey, quotaKey, periodKey *yaml.Node) bool {
 	switch {
 	case cpusKey != nil && quotaKey != nil:
 		p.errorf(quotaKey, join(field, "cpu_quota"), "cannot be combined with cpus (line %d); use one", cpusKey.Line)
@@ -533,12 +541,9 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 	case periodKey != nil && quotaKey == nil:
 		p.errorf(periodKey, join(field, "cpu_period"), "requires cpu_quota; cpus always uses a period of 100000")
 	default:
-		conflict = false
+		return false
 	}
-	if conflict {
-		l.cpus, l.quota, l.period = opt[float64]{}, opt[int64]{}, opt[int64]{}
-	}
-	return l
+	return true
 }
 
 // defaultsChecks checks what the defaults alone get wrong, once rather than per scenario.
@@ -596,33 +601,7 @@ func (p *parser) merge(s *Suite, d, c *spec) Scenario {
 		p.errorf(c.node, join(field, "name"), "missing")
 	}
 
-	cpu := c.limits
-	if !cpu.cpuGiven {
-		cpu = d.limits
-	}
-	l := Limits{
-		CPUQuota:  DefaultCPUQuota,
-		CPUPeriod: DefaultCPUPeriod,
-		CPUs:      float64(DefaultCPUQuota) / DefaultCPUPeriod,
-		Memory:    or(c.limits.memory, d.limits.memory).get(DefaultMemory),
-		// Without memory_swap the container gets no swap, as with the built-in defaults.
-		MemorySwap:   or(c.limits.swap, d.limits.swap).get(0),
-		KernelMemory: or(c.limits.kernel, d.limits.kernel).get(DefaultKernelMemory),
-		Pids:         or(c.limits.pids, d.limits.pids).v,
-		CPUSet:       or(c.limits.cpuset, d.limits.cpuset).v,
-	}
-	switch {
-	case cpu.cpus.set:
-		l.CPUs, l.CPUQuota, l.CPUPeriod = cpu.cpus.v, int64(math.Round(cpu.cpus.v*DefaultCPUPeriod)), DefaultCPUPeriod
-	case cpu.quota.set && cpu.period.set:
-		l.CPUQuota, l.CPUPeriod = cpu.quota.v, cpu.period.v
-		l.CPUs = float64(l.CPUQuota) / float64(l.CPUPeriod)
-	}
-	if l.MemorySwap == 0 {
-		l.MemorySwap = l.Memory
-	}
-	p.swapCheck(or(c.limits.memory, d.limits.memory), or(c.limits.swap, d.limits.swap))
-	sc.Limits = l
+	sc.Limits = p.mergeLimits(&d.limits, &c.limits)
 
 	if c.build.set {
 		sc.Build = c.build.v
@@ -644,6 +623,38 @@ func (p *parser) merge(s *Suite, d, c *spec) Scenario {
 		p.errorf(c.node, join(field, "image"), "missing; set image or build")
 	}
 	return sc
+}
+
+// mergeLimits fills a scenario's limits from its own, the defaults', and the
+// built-in defaults; the CPU keys override the defaults' as a group.
+func (p *parser) mergeLimits(d, c *limitsSpec) Limits {
+	cpu := *c
+	if !cpu.cpuGiven {
+		cpu = *d
+	}
+	l := Limits{
+		CPUQuota:  DefaultCPUQuota,
+		CPUPeriod: DefaultCPUPeriod,
+		CPUs:      float64(DefaultCPUQuota) / DefaultCPUPeriod,
+		Memory:    or(c.memory, d.memory).get(DefaultMemory),
+		// Without memory_swap the container gets no swap, as with the built-in defaults.
+		MemorySwap:   or(c.swap, d.swap).get(0),
+		KernelMemory: or(c.kernel, d.kernel).get(DefaultKernelMemory),
+		Pids:         or(c.pids, d.pids).v,
+		CPUSet:       or(c.cpuset, d.cpuset).v,
+	}
+	switch {
+	case cpu.cpus.set:
+		l.CPUs, l.CPUQuota, l.CPUPeriod = cpu.cpus.v, int64(math.Round(cpu.cpus.v*DefaultCPUPeriod)), DefaultCPUPeriod
+	case cpu.quota.set && cpu.period.set:
+		l.CPUQuota, l.CPUPeriod = cpu.quota.v, cpu.period.v
+		l.CPUs = float64(l.CPUQuota) / float64(l.CPUPeriod)
+	}
+	if l.MemorySwap == 0 {
+		l.MemorySwap = l.Memory
+	}
+	p.swapCheck(or(c.memory, d.memory), or(c.swap, d.swap))
+	return l
 }
 
 // mergeEnv keeps the defaults' variables first, each overridden in place by the scenario's.

@@ -145,46 +145,8 @@ func scenario(name string, recs []result.Record) Scenario {
 	sc.N = len(measured)
 	sc.DeadlineMS = deadline(recs)
 
-	misses := map[result.Outcome]int{}
-	var ready, socket, throttled, periods, cpu, mem, attempts, lag, plag []float64
-	for _, r := range measured {
-		ok := r.Outcome == result.OK
-		if ok {
-			sc.OK++
-		} else {
-			misses[r.Outcome]++
-		}
-		switch {
-		case ok && r.ReadyMS != nil:
-			ready = append(ready, *r.ReadyMS)
-		case !ok:
-			ready = append(ready, math.Inf(1))
-		}
-		switch {
-		case r.SocketMS != nil:
-			socket = append(socket, *r.SocketMS)
-		case !ok:
-			socket = append(socket, math.Inf(1))
-		}
-		if c := r.Cgroup; c != nil {
-			throttled = append(throttled, c.ThrottledMS)
-			periods = append(periods, float64(c.ThrottledPeriods))
-			cpu = append(cpu, c.CPUUsageMS)
-			mem = append(mem, float64(c.MemoryPeak))
-		}
-		attempts = append(attempts, float64(r.Attempts))
-		if r.DetectLagMS != nil {
-			lag = append(lag, *r.DetectLagMS)
-		}
-		if r.ProbeLagMS != nil {
-			plag = append(plag, *r.ProbeLagMS)
-		}
-		if r.Host != nil && r.Host.Contended {
-			sc.Contended++
-		}
-		sc.Cache = r.Cache
-		sc.Calibration = sc.Calibration || r.Calibration
-	}
+	var v samples
+	misses := v.collect(&sc, measured)
 	sc.Misses = Counts{}
 	for _, o := range result.Outcomes {
 		if o != result.OK {
@@ -196,16 +158,16 @@ func scenario(name string, recs []result.Record) Scenario {
 		sc.Misses = append(sc.Misses, OutcomeCount{o, misses[o]})
 	}
 
-	sc.ReadyMS = censoredDist(ready, sc.DeadlineMS)
-	sc.SocketMS = censoredDist(socket, sc.DeadlineMS)
-	sc.ThrottledMS = dist(throttled)
-	sc.ThrottledPeriods = dist(periods)
-	sc.CPUUsageMS = dist(cpu)
-	sc.MemoryPeak = dist(mem)
-	sc.DetectLagMS = dist(lag)
-	sc.ProbeLagMS = dist(plag)
-	if len(attempts) > 0 {
-		sc.AttemptsP50 = Num(round(percentile(attempts, 50)))
+	sc.ReadyMS = censoredDist(v.ready, sc.DeadlineMS)
+	sc.SocketMS = censoredDist(v.socket, sc.DeadlineMS)
+	sc.ThrottledMS = dist(v.throttled)
+	sc.ThrottledPeriods = dist(v.periods)
+	sc.CPUUsageMS = dist(v.cpu)
+	sc.MemoryPeak = dist(v.mem)
+	sc.DetectLagMS = dist(v.lag)
+	sc.ProbeLagMS = dist(v.plag)
+	if len(v.attempts) > 0 {
+		sc.AttemptsP50 = Num(round(percentile(v.attempts, 50)))
 	}
 
 	limitsFrom := -1
@@ -219,6 +181,57 @@ func scenario(name string, recs []result.Record) Scenario {
 	sc.Imports = imports(diagnostic, sc.ReadyMS.P50)
 	sc.Warnings = scenarioWarnings(&sc, recs, limitsFrom)
 	return sc
+}
+
+// samples are a scenario's measured values, one slice per metric; +Inf
+// marks a start censored at the deadline.
+type samples struct {
+	ready, socket, throttled, periods, cpu, mem, attempts, lag, plag []float64
+}
+
+// collect gathers the measured starts' values and counts into sc, and
+// returns the misses by outcome.
+func (v *samples) collect(sc *Scenario, measured []result.Record) map[result.Outcome]int {
+	misses := map[result.Outcome]int{}
+	for _, r := range measured {
+		ok := r.Outcome == result.OK
+		if ok {
+			sc.OK++
+		} else {
+			misses[r.Outcome]++
+		}
+		switch {
+		case ok && r.ReadyMS != nil:
+			v.ready = append(v.ready, *r.ReadyMS)
+		case !ok:
+			v.ready = append(v.ready, math.Inf(1))
+		}
+		switch {
+		case r.SocketMS != nil:
+			v.socket = append(v.socket, *r.SocketMS)
+		case !ok:
+			v.socket = append(v.socket, math.Inf(1))
+		}
+		if c := r.Cgroup; c != nil {
+			v.throttled = append(v.throttled, c.ThrottledMS)
+			v.periods = append(v.periods, float64(c.ThrottledPeriods))
+			v.cpu = append(v.cpu, c.CPUUsageMS)
+			v.mem = append(v.mem, float64(c.MemoryPeak))
+		}
+		v.attempts = append(v.attempts, float64(r.Attempts))
+		if r.DetectLagMS != nil {
+			v.lag = append(v.lag, *r.DetectLagMS)
+		}
+		if r.ProbeLagMS != nil {
+			v.plag = append(v.plag, *r.ProbeLagMS)
+		}
+		if r.Host != nil && r.Host.Contended {
+			sc.Contended++
+		}
+		sc.Cache = r.Cache
+		sc.Calibration = sc.Calibration || r.Calibration
+	}
+	return misses
 }
 
 // deadline is the first measured start's deadline, else any start's.
