@@ -12,6 +12,7 @@ import (
 	"github.com/coldstart/coldstart/harness/cgroup"
 	"github.com/coldstart/coldstart/harness/engine"
 	"github.com/coldstart/coldstart/harness/journal"
+	"github.com/coldstart/coldstart/harness/probe"
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
 )
@@ -75,12 +76,18 @@ type Runner struct {
 	Progress   func(done, total int, r *result.Record)
 	// Imports parses a diagnostic start's stderr; nil skips attribution.
 	Imports func(stderr string) *result.Imports
+	// Watcher, when set, serves every start's readiness watch from one
+	// inotify instance; nil gives each start an instance of its own.
+	Watcher *probe.Watcher
 	// WAL, when set, durably records each start's intent before its create.
 	WAL interface {
 		Intend(journal.Intent) error
 	}
 
 	pending []string // containers whose removal failed because the engine was gone
+	// observed holds, per scenario, the limits the engine recorded for its
+	// first healthy start (inspect), for the later ones.
+	observed map[*scenario.Scenario]cgroup.Observed
 }
 
 // HostDirLen is the length of the host directory bound at the socket's

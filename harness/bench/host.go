@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coldstart/coldstart/harness/cgroup"
 	"github.com/coldstart/coldstart/harness/result"
 )
 
@@ -39,7 +40,7 @@ func markHost() hostMark {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		m.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	b, err := os.ReadFile("/proc/stat")
+	b, err := cgroup.ReadSmall("/proc/stat")
 	if err != nil {
 		return m
 	}
@@ -59,7 +60,7 @@ func markHost() hostMark {
 }
 
 func load1() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
+	b, err := cgroup.ReadSmall("/proc/loadavg")
 	if err != nil {
 		return 0
 	}

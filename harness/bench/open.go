@@ -16,6 +16,7 @@ import (
 	"github.com/coldstart/coldstart/harness/engine"
 	"github.com/coldstart/coldstart/harness/importtime"
 	"github.com/coldstart/coldstart/harness/journal"
+	"github.com/coldstart/coldstart/harness/probe"
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
 )
@@ -96,12 +97,10 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	sess.closers = append(sess.closers, func() { os.RemoveAll(sockDir) })
 
-	sess.Runner = &Runner{
-		Engine: d, SocketBase: in.base, RunID: runID, Tag: tag,
-		Labels:   map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: owner},
-		Progress: cfg.Progress,
-		Imports:  parseImports,
+	if sess.Runner, err = runnerFor(d, in.base, runID, owner, cfg.Progress); err != nil {
+		return nil, err
 	}
+	sess.closers = append(sess.closers, func() { sess.Runner.Watcher.Close() })
 	cgv := attachCgroups(sess.Runner, host, cfg.Log)
 	sess.Dir = cfg.Out
 	if sess.Dir == "" {
@@ -179,6 +178,21 @@ func readInput(cfg Config) (*input, error) {
 		in.overrides["runs"] = strconv.Itoa(cfg.Runs)
 	}
 	return in, nil
+}
+
+// runnerFor is the runner of a run: its engine, names, labels, one inotify
+// instance for every readiness watch, and the import-profile parser.
+func runnerFor(d *engine.Docker, base, runID, owner string, progress func(done, total int, r *result.Record)) (*Runner, error) {
+	watcher, err := probe.NewWatcher()
+	if err != nil {
+		return nil, err
+	}
+	return &Runner{
+		Engine: d, Watcher: watcher, SocketBase: base, RunID: runID, Tag: RunTag(runID),
+		Labels:   map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: owner},
+		Progress: progress,
+		Imports:  parseImports,
+	}, nil
 }
 
 // resumeChanges lists what differs between an interrupted run and now.

@@ -29,9 +29,6 @@ const defaultMount = "/sys/fs/cgroup"
 type Reader struct {
 	version int
 	root    string
-	// v1 subsystems, built once: they are stateless, and probing for memsw
-	// and kmem support costs stats that need not repeat on every Open.
-	subsystems []cgroup1.Subsystem
 }
 
 // New detects the host's cgroup version. Hybrid (cgroup2 mounted without
@@ -49,43 +46,15 @@ func New() (*Reader, error) {
 
 // NewV1 reads cgroup v1 controllers mounted as root/memory, root/cpu,
 // root/cpuacct and root/pids (like /sys/fs/cgroup, or a fake tree in tests).
-func NewV1(root string) *Reader {
-	return &Reader{version: 1, root: root, subsystems: v1Subsystems(root)}
-}
+func NewV1(root string) *Reader { return &Reader{version: 1, root: root} }
 
 // NewV2 reads the cgroup v2 unified hierarchy mounted at mountpoint.
-func NewV2(mountpoint string) *Reader {
-	return &Reader{version: 2, root: mountpoint}
-}
+func NewV2(mountpoint string) *Reader { return &Reader{version: 2, root: mountpoint} }
 
 // Version is 1 or 2.
 func (r *Reader) Version() int { return r.version }
 
-// v1Subsystems restricts the hierarchy to what Sample needs: fewer files per
-// Stat, and no errors from controllers we do not read. pids is left out on
-// purpose: the root pids cgroup has no pids.current, so the library's pids
-// Stat fails for any process that sits there; Enforced reads pids.max itself.
-func v1Subsystems(root string) []cgroup1.Subsystem {
-	// kmem.tcp is never reported; memsw and kmem are skipped when the kernel
-	// does not account them (no swap accounting, or kmem compiled out), which
-	// the library would otherwise turn into a Stat error.
-	ignore := []string{"kmem.tcp"}
-	mem := filepath.Join(root, string(cgroup1.Memory))
-	if !exists(filepath.Join(mem, "memory.memsw.usage_in_bytes")) {
-		ignore = append(ignore, "memsw")
-	}
-	if !exists(filepath.Join(mem, "memory.kmem.usage_in_bytes")) {
-		ignore = append(ignore, "kmem")
-	}
-	return []cgroup1.Subsystem{
-		cgroup1.NewMemory(root, cgroup1.IgnoreModules(ignore...)),
-		cgroup1.NewCpu(root),
-		cgroup1.NewCpuacct(root),
-	}
-}
-
-// v1Controllers are the controllers whose directories a Group remembers:
-// the stat ones plus pids for Enforced.
+// v1Controllers are the controllers whose directories a Group remembers.
 var v1Controllers = []cgroup1.Name{cgroup1.Memory, cgroup1.Cpu, cgroup1.Cpuacct, cgroup1.Pids}
 
 // Group is one opened cgroup. It holds no open files: a Group outlives its
@@ -93,8 +62,6 @@ var v1Controllers = []cgroup1.Name{cgroup1.Memory, cgroup1.Cpu, cgroup1.Cpuacct,
 type Group struct {
 	version int
 	path    string
-	v1      cgroup1.Cgroup
-	v2      *cgroup2.Manager
 	// dirs maps a controller (v1) to its absolute directory, only for
 	// controllers whose directory existed at Open; v2 uses the key "".
 	dirs map[string]string
@@ -129,12 +96,7 @@ func (r *Reader) OpenPID(pid int) (*Group, error) {
 }
 
 func (r *Reader) openV1(name string, p cgroup1.Path) (*Group, error) {
-	subs := r.subsystems
-	cg, err := cgroup1.Load(p, cgroup1.WithHierarchy(func() ([]cgroup1.Subsystem, error) { return subs, nil }))
-	if err != nil {
-		return nil, fmt.Errorf("cgroup %s: %w", name, goneIfNotExist(err))
-	}
-	g := &Group{version: 1, path: name, v1: cg, dirs: map[string]string{}}
+	g := &Group{version: 1, path: name, dirs: map[string]string{}}
 	for _, c := range v1Controllers {
 		rel, err := p(c)
 		if err != nil {
@@ -145,21 +107,19 @@ func (r *Reader) openV1(name string, p cgroup1.Path) (*Group, error) {
 			g.dirs[string(c)] = d
 		}
 	}
+	// A group with none of the controllers we read is no group (any more).
+	if g.dirs[string(cgroup1.Memory)] == "" && g.dirs[string(cgroup1.Cpu)] == "" && g.dirs[string(cgroup1.Cpuacct)] == "" {
+		return nil, fmt.Errorf("cgroup %s: %w", name, ErrGone)
+	}
 	return g, nil
 }
 
 func (r *Reader) openV2(path string) (*Group, error) {
-	m, err := cgroup2.Load(path, cgroup2.WithMountpoint(r.root))
-	if err != nil {
-		return nil, fmt.Errorf("cgroup %s: %w", path, err)
-	}
 	d := filepath.Join(r.root, path)
-	// cgroup2.Load never touches the filesystem, and Stat of a missing group
-	// returns zeros without error: check here so a wrong path fails early.
 	if !exists(d) {
 		return nil, fmt.Errorf("cgroup %s: %w", path, ErrGone)
 	}
-	return &Group{version: 2, path: path, v2: m, dirs: map[string]string{"": d}}, nil
+	return &Group{version: 2, path: path, dirs: map[string]string{"": d}}, nil
 }
 
 // Version is 1 or 2.

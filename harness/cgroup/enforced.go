@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/containerd/cgroups/v3/cgroup1"
+
+	"github.com/coldstart/coldstart/harness/result"
 )
 
 // Unlimited is the value of an Enforced field when the cgroup holds no limit.
@@ -108,7 +109,7 @@ func readLimit(dir, file string) (int64, error) {
 	if dir == "" {
 		return Unlimited, nil
 	}
-	b, err := os.ReadFile(filepath.Join(dir, file))
+	b, err := ReadSmall(filepath.Join(dir, file))
 	if errors.Is(err, fs.ErrNotExist) {
 		return Unlimited, nil
 	}
@@ -125,7 +126,7 @@ func readLimit(dir, file string) (int64, error) {
 // readCPUMax reads v2's "quota period" pair, e.g. "max 100000".
 func readCPUMax(dir string) (quota, period int64, err error) {
 	p := filepath.Join(dir, "cpu.max")
-	b, err := os.ReadFile(p)
+	b, err := ReadSmall(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Unlimited, Unlimited, nil
 	}
@@ -163,4 +164,33 @@ func parseLimit(s string) (int64, error) {
 		return Unlimited, nil
 	}
 	return v, nil
+}
+
+// Read takes a sample and reads the enforced limits, with one check that the
+// group still exists for both (the runner's call at readiness). Either is nil
+// when it could not be read.
+func (g *Group) Read() (*result.Sample, *Enforced) {
+	var (
+		s, e       = result.Sample{}, Enforced{}
+		serr, eerr error
+	)
+	if g.version == 2 {
+		s, serr = g.sampleV2()
+		e, eerr = g.enforcedV2()
+	} else {
+		s, serr = g.sampleV1()
+		e, eerr = g.enforcedV1()
+	}
+	if !g.alive() {
+		return nil, nil
+	}
+	var sp *result.Sample
+	var ep *Enforced
+	if serr == nil {
+		sp = &s
+	}
+	if eerr == nil {
+		ep = &e
+	}
+	return sp, ep
 }

@@ -109,6 +109,38 @@ func TestV1Sample(t *testing.T) {
 	}
 }
 
+// Read is Sample and Enforced with one existence check.
+func TestRead(t *testing.T) {
+	for name, r := range map[string]func(t *testing.T) (*Reader, string, string){
+		"v1": func(t *testing.T) (*Reader, string, string) {
+			r, root := newFakeV1(t, v1Group(), true)
+			return r, root, "/docker/abc"
+		},
+		"v2": func(t *testing.T) (*Reader, string, string) {
+			r, root := newFakeV2(t, v2Group())
+			return r, root, "/system.slice/docker-abc.scope"
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rd, root, path := r(t)
+			g, err := rd.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, e := g.Read()
+			ws, _ := g.Sample()
+			we, _ := g.Enforced()
+			if s == nil || e == nil || *s != ws || *e != we {
+				t.Errorf("Read = %+v, %+v; want %+v, %+v", s, e, ws, we)
+			}
+			os.RemoveAll(root)
+			if s, e := g.Read(); s != nil || e != nil {
+				t.Errorf("Read of a removed group = %+v, %+v; want nothing", s, e)
+			}
+		})
+	}
+}
+
 func TestV1Enforced(t *testing.T) {
 	r, _ := newFakeV1(t, v1Group(), true)
 	g, err := r.Open("/docker/abc")

@@ -1,11 +1,14 @@
 package cgroup
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
 
 	"github.com/containerd/cgroups/v3/cgroup1"
-	"github.com/containerd/cgroups/v3/cgroup2"
 
 	"github.com/coldstart/coldstart/harness/result"
 )
@@ -14,93 +17,158 @@ import (
 // memory controller, not an exited container.
 var errNoMemory = errors.New("no memory statistics (memory controller absent?)")
 
-// errNoCPU is a live v1 group without a cpuacct directory; the library would
-// report 0 ms of CPU for it, which must not pass for a measurement.
+// errNoCPU is a live v1 group without a cpuacct directory; it must not pass
+// for 0 ms of CPU.
 var errNoCPU = errors.New("no cpuacct group at this path")
 
 // Sample reads what the cgroup consumed so far. It returns ErrGone once the
 // container's cgroup was removed.
+//
+// The handful of files a sample needs are read directly: the library's Stat
+// reads every file of every controller (memory.stat and the failcnt and limit
+// of four memory modules on v1), several times the harness's CPU for a
+// sample taken on every start.
 func (g *Group) Sample() (result.Sample, error) {
+	var (
+		s   result.Sample
+		err error
+	)
 	if g.version == 2 {
-		return g.sampleV2()
+		s, err = g.sampleV2()
+	} else {
+		s, err = g.sampleV1()
 	}
-	return g.sampleV1()
-}
-
-func (g *Group) sampleV1() (result.Sample, error) {
-	m, err := g.v1.Stat()
 	if err != nil {
 		return result.Sample{}, g.statErr(err)
 	}
-	// The library pre-fills CPU but leaves Memory nil when the memory
-	// subsystem was not loaded, and a handle whose error handler ignores
-	// missing files returns nil sections after deletion: check both.
-	if m == nil || m.Memory == nil || m.Memory.Usage == nil || m.CPU == nil || m.CPU.Usage == nil || m.CPU.Throttling == nil {
-		if !g.alive() {
-			return result.Sample{}, fmt.Errorf("cgroup %s: %w", g.path, ErrGone)
-		}
-		return result.Sample{}, fmt.Errorf("cgroup %s: %w", g.path, errNoMemory)
-	}
-	if g.dir(cgroup1.Cpuacct) == "" {
-		return result.Sample{}, fmt.Errorf("cgroup %s: %w", g.path, errNoCPU)
-	}
-	s := result.Sample{
-		CgroupVersion:    1,
-		CPUUsageMS:       float64(m.CPU.Usage.Total) / 1e6,
-		Periods:          m.CPU.Throttling.Periods,
-		ThrottledPeriods: m.CPU.Throttling.ThrottledPeriods,
-		ThrottledMS:      float64(m.CPU.Throttling.ThrottledTime) / 1e6,
-		MemoryUsage:      m.Memory.Usage.Usage,
-		MemoryPeak:       m.Memory.Usage.Max,
-	}
-	// On v1 the "swap" entry is memory.memsw.*: memory+swap, not swap alone.
-	if m.Memory.Swap != nil {
-		s.MemSwapPeak = m.Memory.Swap.Max
-	}
-	if m.Memory.Kernel != nil {
-		s.KernelMemoryUsage = m.Memory.Kernel.Usage
-	}
-	if m.MemoryOomControl != nil {
-		s.OOMKills = m.MemoryOomControl.OomKill
-	}
-	return s, nil
-}
-
-func (g *Group) sampleV2() (result.Sample, error) {
-	m, err := g.v2.StatFiltered(cgroup2.StatCPU | cgroup2.StatMemory | cgroup2.StatMemoryEvents)
-	if err != nil {
-		return result.Sample{}, g.statErr(err)
-	}
-	// cgroup2 returns zeroed stats without error for a removed group, so
-	// existence is checked after reading: zeros read from a group that then
-	// vanished are not trusted.
+	// A file read from a group that then vanished is not trusted.
 	if !g.alive() {
 		return result.Sample{}, fmt.Errorf("cgroup %s: %w", g.path, ErrGone)
 	}
-	if m == nil || m.CPU == nil || m.Memory == nil {
-		return result.Sample{}, fmt.Errorf("cgroup %s: %w", g.path, errNoMemory)
-	}
-	s := result.Sample{
-		CgroupVersion:    2,
-		CPUUsageMS:       float64(m.CPU.UsageUsec) / 1e3,
-		Periods:          m.CPU.NrPeriods,
-		ThrottledPeriods: m.CPU.NrThrottled,
-		ThrottledMS:      float64(m.CPU.ThrottledUsec) / 1e3,
-		MemoryUsage:      m.Memory.Usage,
-		// memory.peak exists from kernel 5.19; before that the library
-		// reports 0, which the omitempty-free field keeps visible as 0.
-		MemoryPeak: m.Memory.MaxUsage,
-		// v2 has no memory+swap peak (swap.peak is swap alone and peaks do
-		// not add up) and no separate kernel-memory counter file: both stay 0.
-	}
-	if m.MemoryEvents != nil {
-		s.OOMKills = m.MemoryEvents.OomKill
-	}
 	return s, nil
 }
 
-// statErr maps a read error to ErrGone when the cgroup disappeared; the
-// library reports that as a plain ENOENT from whichever file it opened.
+func (g *Group) sampleV1() (result.Sample, error) {
+	mem, cpu, acct := g.dir(cgroup1.Memory), g.dir(cgroup1.Cpu), g.dir(cgroup1.Cpuacct)
+	if mem == "" {
+		return result.Sample{}, errNoMemory
+	}
+	if acct == "" {
+		return result.Sample{}, errNoCPU
+	}
+	s := result.Sample{CgroupVersion: 1}
+	r := fileReader{}
+	s.CPUUsageMS = float64(r.uint(acct, "cpuacct.usage")) / 1e6
+	if cpu != "" {
+		st := r.keyed(cpu, "cpu.stat")
+		s.Periods, s.ThrottledPeriods = st["nr_periods"], st["nr_throttled"]
+		s.ThrottledMS = float64(st["throttled_time"]) / 1e6
+	}
+	s.MemoryUsage = r.uint(mem, "memory.usage_in_bytes")
+	s.MemoryPeak = r.uint(mem, "memory.max_usage_in_bytes")
+	// memory.memsw.* is memory+swap, not swap alone; absent without swap
+	// accounting, as kmem is where the kernel does not account it.
+	s.MemSwapPeak = r.optional(mem, "memory.memsw.max_usage_in_bytes")
+	s.KernelMemoryUsage = r.optional(mem, "memory.kmem.usage_in_bytes")
+	s.OOMKills = r.keyed(mem, "memory.oom_control")["oom_kill"]
+	return s, r.err
+}
+
+func (g *Group) sampleV2() (result.Sample, error) {
+	d := g.dir("")
+	r := fileReader{}
+	st := r.keyed(d, "cpu.stat")
+	s := result.Sample{
+		CgroupVersion:    2,
+		CPUUsageMS:       float64(st["usage_usec"]) / 1e3,
+		Periods:          st["nr_periods"],
+		ThrottledPeriods: st["nr_throttled"],
+		ThrottledMS:      float64(st["throttled_usec"]) / 1e3,
+		MemoryUsage:      r.uint(d, "memory.current"),
+		// memory.peak exists from kernel 5.19; before that the peak reads 0.
+		// v2 has no memory+swap peak (swap.peak is swap alone and peaks do
+		// not add up) and no kernel-memory counter file: both stay 0.
+		MemoryPeak: r.optional(d, "memory.peak"),
+		OOMKills:   r.keyed(d, "memory.events")["oom_kill"],
+	}
+	if r.missing {
+		return result.Sample{}, errNoMemory
+	}
+	return s, r.err
+}
+
+// fileReader reads small cgroup files and keeps the first error, so that a
+// sample reads as a list of fields.
+type fileReader struct {
+	err     error
+	missing bool // a required file did not exist
+}
+
+func (r *fileReader) read(dir, name string, required bool) []byte {
+	if r.err != nil {
+		return nil
+	}
+	b, err := ReadSmall(filepath.Join(dir, name))
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !required:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		r.missing = true
+		r.err = err
+	case err != nil:
+		r.err = err
+	}
+	return b
+}
+
+func (r *fileReader) parse(dir, name string, b []byte) uint64 {
+	v, err := strconv.ParseUint(string(bytes.TrimSpace(b)), 10, 64)
+	if err != nil && r.err == nil {
+		r.err = fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+	}
+	return v
+}
+
+// uint reads a required one-number file.
+func (r *fileReader) uint(dir, name string) uint64 {
+	b := r.read(dir, name, true)
+	if r.err != nil {
+		return 0
+	}
+	return r.parse(dir, name, b)
+}
+
+// optional reads a one-number file that may not exist (0 then).
+func (r *fileReader) optional(dir, name string) uint64 {
+	b := r.read(dir, name, false)
+	if b == nil || r.err != nil {
+		return 0
+	}
+	return r.parse(dir, name, b)
+}
+
+// keyed reads a required "key value" per line file (cpu.stat, memory.events).
+func (r *fileReader) keyed(dir, name string) map[string]uint64 {
+	b := r.read(dir, name, true)
+	out := map[string]uint64{}
+	for len(b) > 0 && r.err == nil {
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte("\n"))
+		k, v, ok := bytes.Cut(bytes.TrimSpace(line), []byte(" "))
+		if len(line) == 0 {
+			continue
+		}
+		if !ok {
+			r.err = fmt.Errorf("%s: want \"key value\", got %q", filepath.Join(dir, name), line)
+			break
+		}
+		out[string(k)] = r.parse(dir, name, v)
+	}
+	return out
+}
+
+// statErr maps a read error to ErrGone when the cgroup disappeared: a
+// removed group reads as a plain ENOENT from whichever file came first.
 func (g *Group) statErr(err error) error {
 	if !g.alive() {
 		return fmt.Errorf("cgroup %s: %w (%v)", g.path, ErrGone, err)

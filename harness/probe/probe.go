@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -49,46 +50,47 @@ var (
 	ErrExited   = errors.New("exited before ready")
 )
 
-// Watch is an armed readiness watch on one socket: a raw inotify
-// descriptor on the socket's directory, read through the runtime's poller.
-// (fsnotify cost ~0.25 ms of CPU and 10 ms of wall time per start to set up
-// and tear down; this costs a few syscalls.)
-type Watch struct {
-	path, name string
-	f          *os.File
+// Watcher is one inotify instance that serves many watches in turn: a run
+// arms one watch per start on the same instance, so that no start pays for
+// creating and releasing an instance (the kernel's release waits for an SRCU
+// grace period, ~9 ms here, and costs CPU).
+type Watcher struct {
+	f       *os.File
+	mu      sync.Mutex
+	watches map[int32]*Watch
+	err     error // why the reader stopped
 }
 
-// Arm starts watching dir for the socket file name. Call it before the
-// container starts: a fast app can be listening before the start call returns.
-func Arm(dir, name string) (*Watch, error) {
+// NewWatcher opens an inotify instance and starts reading its events.
+func NewWatcher() (*Watcher, error) {
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("inotify: %w", err)
 	}
-	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_CREATE|unix.IN_MOVED_TO); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("watch %s: %w", dir, err)
-	}
-	return &Watch{path: filepath.Join(dir, name), name: name, f: os.NewFile(uintptr(fd), "inotify")}, nil
+	w := &Watcher{f: os.NewFile(uintptr(fd), "inotify"), watches: map[int32]*Watch{}}
+	go w.read()
+	return w, nil
 }
 
-// Close releases the watch; a pending read returns. The kernel's release of
-// an inotify instance waits for an SRCU grace period (~9 ms here), so it
-// happens in the background, off the path between two starts.
-func (w *Watch) Close() error {
+// Close releases the instance, in the background: see Watcher.
+func (w *Watcher) Close() error {
 	go w.f.Close()
 	return nil
 }
 
-// created reads inotify events until one names the socket (true), or the
-// descriptor fails or is closed (false). An overflow means lost events: the
-// caller falls back to a stat.
-func (w *Watch) created(out chan<- bool) {
+// read dispatches events to the watches until the instance is closed. An
+// overflow means lost events: every watch then looks for its file itself.
+func (w *Watcher) read() {
 	buf := make([]byte, 4096)
 	for {
 		n, err := w.f.Read(buf)
 		if err != nil {
-			out <- false
+			w.mu.Lock()
+			w.err = err
+			for _, wt := range w.watches {
+				wt.signal()
+			}
+			w.mu.Unlock()
 			return
 		}
 		for off := 0; off+unix.SizeofInotifyEvent <= n; {
@@ -98,13 +100,79 @@ func (w *Watch) created(out chan<- bool) {
 				break
 			}
 			name := string(bytes.TrimRight(buf[off+unix.SizeofInotifyEvent:end], "\x00"))
-			if name == w.name || ev.Mask&unix.IN_Q_OVERFLOW != 0 {
-				out <- true
-				return
+			w.mu.Lock()
+			if ev.Mask&unix.IN_Q_OVERFLOW != 0 {
+				for _, wt := range w.watches {
+					wt.signal()
+				}
+			} else if wt := w.watches[ev.Wd]; wt != nil && wt.name == name {
+				wt.signal()
 			}
+			w.mu.Unlock()
 			off = end
 		}
 	}
+}
+
+// Watch is an armed readiness watch on one socket's directory.
+type Watch struct {
+	w          *Watcher
+	own        bool // the watcher is this watch's alone (Arm)
+	wd         int32
+	path, name string
+	once       sync.Once
+	created    chan struct{} // closed when the name appeared (or events were lost)
+}
+
+func (wt *Watch) signal() { wt.once.Do(func() { close(wt.created) }) }
+
+// Arm starts watching dir for the socket file name. Call it before the
+// container starts: a fast app can be listening before the start call returns.
+func (w *Watcher) Arm(dir, name string) (*Watch, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return nil, fmt.Errorf("inotify: %w", w.err)
+	}
+	wd, err := unix.InotifyAddWatch(int(w.f.Fd()), dir, unix.IN_CREATE|unix.IN_MOVED_TO)
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", dir, err)
+	}
+	wt := &Watch{w: w, wd: int32(wd), path: filepath.Join(dir, name), name: name, created: make(chan struct{})}
+	w.watches[wt.wd] = wt
+	return wt, nil
+}
+
+// Arm watches dir for name on an inotify instance of its own, for a single
+// wait; Close releases both.
+func Arm(dir, name string) (*Watch, error) {
+	w, err := NewWatcher()
+	if err != nil {
+		return nil, err
+	}
+	wt, err := w.Arm(dir, name)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	wt.own = true
+	return wt, nil
+}
+
+// Close removes the watch (and its watcher, when it has one of its own).
+func (wt *Watch) Close() error {
+	w := wt.w
+	w.mu.Lock()
+	if w.watches[wt.wd] == wt {
+		delete(w.watches, wt.wd)
+		// The directory may be gone already: the kernel dropped the watch then.
+		unix.InotifyRmWatch(int(w.f.Fd()), uint32(wt.wd))
+	}
+	w.mu.Unlock()
+	if wt.own {
+		return w.Close()
+	}
+	return nil
 }
 
 // Wait blocks until the app answers healthy, the deadline passes, or exited
@@ -119,15 +187,12 @@ func (w *Watch) Wait(ctx context.Context, deadline time.Time, exited <-chan stru
 		r.SocketAt = time.Now()
 	}
 	if r.SocketAt.IsZero() {
-		seen := make(chan bool, 1)
-		go w.created(seen)
 		select {
-		case ok := <-seen:
-			if _, err := os.Lstat(w.path); ok || err == nil {
-				r.SocketAt = time.Now()
-			} else {
+		case <-w.created:
+			if _, err := os.Lstat(w.path); err != nil {
 				return r, errors.New("inotify watch failed")
 			}
+			r.SocketAt = time.Now()
 		case <-exited:
 			return r, ErrExited
 		case <-dctx.Done():
@@ -137,14 +202,6 @@ func (w *Watch) Wait(ctx context.Context, deadline time.Time, exited <-chan stru
 
 	// Phase 2: connect + request until healthy. Between bind() and listen()
 	// connects are refused, so retry with a short pause.
-	tr := &http.Transport{
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", w.path)
-		},
-	}
-	defer tr.CloseIdleConnections()
 	pause := time.Millisecond
 	for {
 		select {
@@ -156,7 +213,7 @@ func (w *Watch) Wait(ctx context.Context, deadline time.Time, exited <-chan stru
 			return r, endErr(ctx)
 		}
 		r.Attempts++
-		status, body, err := attempt(dctx, tr, req)
+		status, body, err := attempt(dctx, w.path, req)
 		if err == nil {
 			r.LastStatus = status
 			if status == req.Status && (req.Body == "" || strings.Contains(body, req.Body)) {
@@ -192,24 +249,49 @@ func endErr(parent context.Context) error {
 	return ErrDeadline
 }
 
-// attempt performs one request on a fresh connection.
-func attempt(ctx context.Context, tr *http.Transport, req Request) (int, string, error) {
+// attempt performs one request on a fresh connection: a hand-written
+// HTTP/1.1 exchange (request line, Host, Connection: close), which costs a
+// fraction of an http.Transport's per-connection goroutines and buffers.
+func attempt(ctx context.Context, path string, req Request) (int, string, error) {
 	actx, cancel := context.WithTimeout(ctx, req.Timeout)
 	defer cancel()
-	hr, err := http.NewRequestWithContext(actx, req.Method, "http://app"+req.Path, nil)
+	var d net.Dialer
+	c, err := d.DialContext(actx, "unix", path)
 	if err != nil {
 		return 0, "", err
 	}
-	resp, err := tr.RoundTrip(hr)
+	defer c.Close()
+	dl, _ := actx.Deadline()
+	c.SetDeadline(dl)
+	// A cancelled run (or an exited app) ends the exchange at once.
+	stop := context.AfterFunc(actx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	head := req.Method + " " + req.Path + " HTTP/1.1\r\nHost: app\r\nUser-Agent: coldstart\r\nConnection: close\r\n"
+	if req.Method != "GET" && req.Method != "HEAD" {
+		head += "Content-Length: 0\r\n"
+	}
+	if _, err := io.WriteString(c, head+"\r\n"); err != nil {
+		return 0, "", ctxErr(actx, err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 4096), &http.Request{Method: req.Method})
 	if err != nil {
-		return 0, "", err
+		return 0, "", ctxErr(actx, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(resp.Body), 64<<10))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return resp.StatusCode, "", err
+		return resp.StatusCode, "", ctxErr(actx, err)
 	}
 	return resp.StatusCode, string(b), nil
+}
+
+// ctxErr names the attempt's own timeout or cancellation rather than the
+// i/o error the deadline caused.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	return err
 }
 
 // monoNow reads CLOCK_MONOTONIC, which containers share with the host.
