@@ -78,8 +78,12 @@ func (l *loaded) costTable(w io.Writer, t *targets) {
 	fmt.Fprintf(w, "| source | CPU per start | peak RSS | wall |\n|---|---|---|---|\n")
 	fmt.Fprintf(w, "| summary.json `harness` (measured part: the starts) | %s ms | %s MiB | %s s |\n", f2(h.CPUMSPerStart), f2(mib(float64(h.MaxRSSBytes))), f2(h.WallMS/1000))
 	p := r.Process
-	fmt.Fprintf(w, "| %s, whole process (start-up, engine checks, summary too) | %s ms | %s MiB | %s s |\n\n", p.Tool,
+	fmt.Fprintf(w, "| %s, whole process (start-up, engine checks, summary too) | %s ms | %s MiB | %s s |\n", p.Tool,
 		f2((p.UserMS+p.SysMS)/float64(h.Starts)), f2(float64(p.MaxRSSKB)/1024), f2(p.WallMS/1000))
+	if p.Tool != "wait4 rusage" {
+		fmt.Fprintf(w, "| wait4 rusage of the child, whole process (µs resolution; with time's own) | %s ms | %s MiB | |\n", f2(p.wait4CPUMS()/float64(h.Starts)), f2(float64(p.Wait4MaxRSSKB)/1024))
+	}
+	fmt.Fprintln(w)
 	d := summaryDist(sc.DetectLagMS, len(r.Records))
 	fmt.Fprintf(w, "Detection lag over the same %d starts (seed limits, not interleaved): p50 %s, p90 %s, p99 %s, max %s ms; %d of %d at ≥ 20 ms (the app throttled by CFS between `listen()` and its first answer).\n\n",
 		d.n, f2(d.p50), f2(d.p90), f2(d.p99), f2(d.max), slowLags(r.Records), d.ok)
@@ -150,14 +154,21 @@ func (t targets) write(w io.Writer) {
 
 func (l *loaded) sizesLine(w io.Writer) {
 	c := l.Sizes
-	cost := fmt.Sprintf("cost suite %d", c.CostRuns)
-	if sb := l.SideBySide; sb != nil {
-		cost = fmt.Sprintf("cost side by side %d pairs × %d starts per binary (seed %d)", sb.Pairs, sb.Batch, sb.Seed)
+	var cfg []string
+	ran := func(phase, size string) {
+		if _, ok := l.PhaseSeconds[phase]; ok {
+			cfg = append(cfg, size)
+		}
 	}
-	cfg := []string{fmt.Sprintf("%d × %d starts per row per detector", c.Batches, c.Batch),
-		cost, fmt.Sprintf("overhead suite %d", c.OverheadRuns),
-		fmt.Sprintf("%d `version` execs", c.VersionRuns), "poll " + c.Poll,
-		"command: `go run ./scripts/fidelity " + strings.Join(c.Args, " ") + "`"}
+	ran("lag", fmt.Sprintf("%d × %d starts per row per detector, poll %s", c.Batches, c.Batch, c.Poll))
+	if sb := l.SideBySide; sb != nil {
+		ran("cost", fmt.Sprintf("cost side by side %d pairs × %d starts per binary (seed %d)", sb.Pairs, sb.Batch, sb.Seed))
+	} else {
+		ran("cost", fmt.Sprintf("cost suite %d", c.CostRuns))
+	}
+	ran("overhead", fmt.Sprintf("overhead suite %d", c.OverheadRuns))
+	ran("version", fmt.Sprintf("%d `version` execs", c.VersionRuns))
+	cfg = append(cfg, "command: `go run ./scripts/fidelity "+strings.Join(c.Args, " ")+"`")
 	var ph []string
 	for _, k := range phaseNames {
 		if v, ok := l.PhaseSeconds[k]; ok {
