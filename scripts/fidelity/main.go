@@ -20,9 +20,10 @@
 //	go run ./scripts/fidelity --trial    # small sizes, to check it works
 //	go run ./scripts/fidelity --render DIR
 //
-// The files follow those sections: config.go (flags), lag.go and loop.go
-// (phases 1-2), cost.go (3), overhead.go (4), version.go (5), runs.go (running
-// the harness and reading its run directories back), report.go and render*.go
+// The files follow those sections: config.go (flags), measure.go (the phases
+// in order), lag.go and loop.go (1-2), cost.go (3), overhead.go (4),
+// version.go (5), runs.go (running the harness and reading its run
+// directories back with its own types), machine.go, report.go and render*.go
 // (report.json and the Markdown), stats.go.
 //
 // Only containers it makes are touched: they carry io.coldstart.harness=1 and
