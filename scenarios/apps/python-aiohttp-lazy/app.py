@@ -17,7 +17,10 @@ within a few tens of milliseconds of CPU:
 
 A non-health request that reaches the front before the switch waits for the
 import, then its connection is relayed in-process to the aiohttp server
-through a socketpair. Nothing is written to stdout.
+through a socketpair. So the work path (GET /work, POST /work: see service.py)
+is always answered by aiohttp: the first work call made right after the
+health answer waits for the deferred import, which is what issue 15's
+"serving" time measures. Nothing is written to stdout.
 """
 import asyncio
 import importlib

@@ -2,7 +2,10 @@
 
 Listens on the Unix socket $SOCKET (default /run/app/app.sock) and answers
 GET / with 200 {"status": "ok"}. Keep-alive, Content-Length bodies, 400 on
-malformed requests, 404 on unknown paths. Nothing on stdout.
+malformed requests, 404 on unknown paths. GET /work?n=N (or POST /work with
+a JSON body {"n": N}) is the first real call through this homegrown framework
+(request parsing, routing, query or JSON decoding, JSON answer with
+"work-done" in the body). Nothing on stdout.
 """
 import asyncio
 import json
@@ -27,8 +30,28 @@ def response(status: int, body: bytes, ctype: str = "application/json", close: b
     return head.encode("latin-1") + body
 
 
-def route(method: str, path: str, body: bytes) -> tuple[int, bytes, str]:
-    path = path.split("?", 1)[0]
+def work(method: str, query: str, body: bytes) -> tuple[int, bytes, str]:
+    """The same small job as the aiohttp app's /work, on this framework."""
+    # Imported here, not at the top: asyncio does not pull it in, and the
+    # start-up (health) path must stay exactly what it was.
+    import urllib.parse
+
+    try:
+        if method == "POST":
+            n = int(json.loads(body or b"{}").get("n", 100))
+        else:
+            n = int(urllib.parse.parse_qs(query).get("n", ["100"])[0])
+    except (ValueError, TypeError, AttributeError):
+        return 400, b'{"error": "n must be an integer"}', "application/json"
+    if not 0 <= n <= 10000:
+        return 400, b'{"error": "n must be in 0..10000"}', "application/json"
+    out = {"status": "work-done", "app": "python-asyncio", "n": n,
+           "sum_squares": sum(i * i for i in range(n)), "path": "/work"}
+    return 200, json.dumps(out).encode(), "application/json"
+
+
+def route(method: str, target: str, body: bytes) -> tuple[int, bytes, str]:
+    path, _, query = target.partition("?")
     if path == "/":
         if method not in ("GET", "HEAD"):
             return 405, b'{"error": "method not allowed"}', "application/json"
@@ -38,6 +61,8 @@ def route(method: str, path: str, body: bytes) -> tuple[int, bytes, str]:
                                 "python": sys.version.split()[0]}).encode(), "application/json"
     if path == "/echo" and method == "POST":
         return 200, body, "application/octet-stream"
+    if path == "/work" and method in ("GET", "HEAD", "POST"):
+        return work(method, query, body)
     return 404, b'{"error": "not found"}', "application/json"
 
 
