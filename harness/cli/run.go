@@ -50,6 +50,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(&names, "scenario", "run only these scenarios (repeatable or comma-separated)")
 	socketBase := fs.String("socket-dir", envOr("COLDSTART_SOCKET_DIR", DefaultSocketBase), "short host directory for the per-start socket dirs")
 	format := fs.String("format", "text", "stdout report: "+strings.Join(reports.Names(), ", "))
+	html := fs.Bool("html", true, "also write "+HTMLReportFile+", the HTML report, into the run directory")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	failOnMiss := fs.Bool("fail-on-miss", false, "exit 4 when a measured start misses its deadline or fails")
 	resume := fs.String("resume", "", "continue the interrupted run in `RUN_DIR`: only the missing starts run")
@@ -265,8 +266,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	res, runErr := sess.Run(ctx)
 	progress.finish()
 	if res != nil && res.Summary != nil {
-		if err := rf.Render(stdout, reports.Input{Summary: res.Summary, Records: res.Records, Manifest: sess.Manifest}); err != nil {
+		in := reports.Input{Summary: res.Summary, Records: res.Records, Manifest: sess.Manifest}
+		if err := rf.Render(stdout, in); err != nil {
 			return err
+		}
+		if *html {
+			writeHTMLReport(dir, in, stderr)
 		}
 		fmt.Fprintf(stderr, "results in %s\n", dir)
 	}
