@@ -44,3 +44,23 @@ func TestRunWritesHTMLReport(t *testing.T) {
 		t.Errorf("--html=false: %s exists (%v)", HTMLReportFile, err)
 	}
 }
+
+// `coldstart report --format html` of the recorded runs in reports/testdata
+// renders the golden pages the reports package checks: the command and the
+// renderer's tests read a run directory the same way.
+func TestReportHTMLGolden(t *testing.T) {
+	for _, name := range []string{"quickstart", "seed-trimmed"} {
+		dir := filepath.Join("..", "..", "reports", "testdata", "html", name)
+		out, stderr, err := run(t, "report", "--format", "html", dir)
+		if err != nil {
+			t.Fatalf("%s: %v %s", name, err, stderr)
+		}
+		want, err := os.ReadFile(dir + ".html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out != string(want) {
+			t.Errorf("report --format html %s differs from %s.html", dir, dir)
+		}
+	}
+}

@@ -130,7 +130,8 @@ func (s Linear) Map(v float64) float64 {
 }
 
 // TickStep returns a round tick step (1, 2 or 5 times a power of ten) that cuts
-// [lo, hi] into about n intervals.
+// [lo, hi] into about n intervals: the round step nearest span/n on a log
+// scale (the rule of d3's ticks).
 func TickStep(lo, hi float64, n int) float64 {
 	span := hi - lo
 	if !(span > 0) || n < 1 || math.IsInf(span, 0) {
@@ -138,12 +139,15 @@ func TickStep(lo, hi float64, n int) float64 {
 	}
 	raw := span / float64(n)
 	p := math.Pow(10, math.Floor(math.Log10(raw)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= raw*0.999 {
-			return m * p
-		}
+	switch e := raw / p; {
+	case e >= math.Sqrt(50):
+		return 10 * p
+	case e >= math.Sqrt(10):
+		return 5 * p
+	case e >= math.Sqrt(2):
+		return 2 * p
 	}
-	return 10 * p
+	return p
 }
 
 // Nice widens [lo, hi] outward to multiples of TickStep(lo, hi, n). An empty
