@@ -60,6 +60,7 @@ type part struct {
 // figure is one plot and the numbers behind it.
 type figure struct {
 	ID      string
+	Wide    bool // spans the whole width (else half of it on a laptop)
 	SVG     template.HTML // from svgplot, which escapes everything it writes
 	Caption string
 	Data    *table
@@ -134,7 +135,8 @@ section{border-top:1px solid var(--rule);padding:1rem 0 .5rem}
 .ok{color:var(--ok)}
 .miss{color:var(--miss)}
 .none{color:var(--muted)}
-.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,30rem),1fr));gap:1rem 1.5rem;margin:.6rem 0}
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,30rem),1fr));gap:1rem 1.5rem;margin:.6rem 0}
+figure.wide{grid-column:1/-1}
 figure{margin:0;min-width:0}
 figcaption{font-size:.86rem;color:var(--muted);margin:.2rem 0}
 details{margin:.2rem 0 .4rem;font-size:.86rem}
@@ -147,7 +149,7 @@ th{background:var(--bg-soft);font-weight:600}
 table.num td:not(:first-child),table.num th:not(:first-child){text-align:right}
 td.miss,td.ok{font-weight:600}
 th,table.num td{white-space:nowrap}
-tbody th{font-weight:600;background:none}
+tbody th{font-weight:600;background:none;white-space:normal;min-width:8rem}
 ul{margin:.3rem 0;padding-left:1.3rem}
 pre{background:var(--bg-soft);padding:.5rem;overflow-x:auto;white-space:pre-wrap;font-size:.8rem;max-height:20rem}
 code{font-size:.9em}
@@ -176,7 +178,7 @@ svg.plot .imp-self{fill:#2f6db5}
 svg.plot .ready-rule{stroke:#222;stroke-width:1.2;stroke-dasharray:4 3;fill:#222}
 svg.plot text.ready-rule{stroke:none}
 svg.plot .count{fill:#9b2c20;font-weight:600}
-svg.plot .note{fill:#555}
+svg.plot .marks .note{fill:#555}
 @media print{
 @page{margin:12mm}
 body{max-width:none;padding:0;font-size:9.5pt}
@@ -239,7 +241,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 {{- with .Figures}}
 <div class="figures">
 {{- range .}}
-<figure id="{{.ID}}">
+<figure id="{{.ID}}"{{if .Wide}} class="wide"{{end}}>
 {{.SVG}}
 {{- with .Caption}}
 <figcaption>{{.}}</figcaption>

@@ -120,8 +120,8 @@ func (b *browserEvents) listen(ev any) {
 // request but the page itself, no CSP violation, the stylesheet applied,
 // every plot drawn at a non-zero size with marks in it, no sideways
 // scrolling on a laptop screen, and the summary's figures equal to those in
-// summary.json. It saves a screenshot of each page: in
-// $COLDSTART_ARTIFACTS when set, else in the test's temp dir.
+// summary.json. It saves a full-page screenshot of each page in the test's
+// temp dir, or, with the page itself, in $COLDSTART_ARTIFACTS when set.
 func TestHTMLInBrowser(t *testing.T) {
 	bin := chromium()
 	if bin == "" {
@@ -231,6 +231,11 @@ func TestHTMLInBrowser(t *testing.T) {
 			out := filepath.Join(artifacts, c.name+".png")
 			if err := os.WriteFile(out, shot, 0o644); err != nil {
 				t.Fatal(err)
+			}
+			if artifacts != dir {
+				if err := os.WriteFile(filepath.Join(artifacts, c.name+".html"), renderPage(t, c.in), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			t.Logf("%s: %d plots, screenshot %s (%dx%d)", c.name, len(st.Plots), out, cfg.Width, cfg.Height)
 		})

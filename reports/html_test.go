@@ -395,7 +395,7 @@ func TestHTMLSummaryFigures(t *testing.T) {
 
 func TestParseBytes(t *testing.T) {
 	for s, want := range map[string]float64{"128 MiB": 128 << 20, "64 KiB": 64 << 10, "1 GiB": 1 << 30, "4096 bytes": 4096,
-		"100.50 MiB (105381888 bytes)": 100.5 * (1 << 20), "not enforced": 0, "unlimited": 0, "": 0, "-1 MiB": 0} {
+		"100.50 MiB (105381888 bytes)": 100.5 * (1 << 20), "128MiB": 128 << 20, "not enforced": 0, "unlimited": 0, "": 0, "-1 MiB": 0, "12 parsecs": 0} {
 		got, ok := parseBytes(s)
 		if got != want || ok != (want > 0) {
 			t.Errorf("parseBytes(%q) = %v, %v; want %v", s, got, ok, want)

@@ -83,9 +83,8 @@ func readyAxis(label string, deadline, slowest float64, missed int) (ax svgplot.
 }
 
 // offScale notes a deadline beyond the right edge of a plot.
-func offScale(ax svgplot.Axis, y float64, deadline, slowest float64) svgplot.Mark {
-	return svgplot.Text{X: ax.Max, Y: y, Anchor: "end", DY: 12, Class: "off-scale",
-		S: fmt.Sprintf("deadline %s ms → (slowest start %s%%)", num(deadline), strconv.FormatFloat(math.Round(100*slowest/deadline), 'f', -1, 64))}
+func offScale(deadline, slowest float64) string {
+	return fmt.Sprintf("deadline %s ms: off the scale → (slowest start: %s%% of it)", num(deadline), strconv.FormatFloat(math.Round(100*slowest/deadline), 'f', -1, 64))
 }
 
 func figureOf(c *svgplot.Chart, caption string, data *table) figure {
@@ -149,7 +148,7 @@ func ecdfFigure(id string, sc *summary.Scenario, recs []*result.Record) figure {
 	if on {
 		c.Add(svgplot.VRule{X: sc.DeadlineMS, Label: "deadline " + num(sc.DeadlineMS) + " ms", Class: "deadline"})
 	} else {
-		c.Add(offScale(ax, 1, sc.DeadlineMS, slowest))
+		c.Note = offScale(sc.DeadlineMS, slowest)
 	}
 	c.Add(svgplot.Step{X: xs, Y: ys, Class: "ecdf"},
 		svgplot.Points{X: okX, Y: okY, Titles: okT, Class: "ok", R: 2.2},
@@ -205,7 +204,7 @@ func histogramFigure(id string, sc *summary.Scenario, recs []*result.Record) fig
 	if on {
 		c.Add(svgplot.VRule{X: sc.DeadlineMS, Label: "deadline " + num(sc.DeadlineMS) + " ms", Class: "deadline"})
 	} else {
-		c.Add(offScale(ax, top, sc.DeadlineMS, slowest))
+		c.Note = offScale(sc.DeadlineMS, slowest)
 	}
 	c.Desc = fmt.Sprintf("Histogram of ready_ms of %s in %s ms bins: %d measured starts, %d missed the %s ms deadline", sc.Name, num(width), len(samples), missed, num(sc.DeadlineMS))
 	if missed > 0 {
@@ -243,13 +242,14 @@ func phasesFigure(id string, sc *summary.Scenario, recs []*result.Record) figure
 	}
 	ax, on := readyAxis("ms from t0 (create runs before 0)", sc.DeadlineMS, slowest, missed)
 	ax.Min = -maxCreate
-	h := math.Min(math.Max(110+float64(len(shown))*5, 220), 640)
+	h := math.Min(math.Max(110+float64(len(shown))*5, 260), 640)
 	c := &svgplot.Chart{ID: id + "-phases", Title: "Phases of each start", Width: plotW, Height: h, X: ax,
-		Y: svgplot.Axis{Label: "measured starts, fastest at the bottom", Min: -0.5, Max: float64(len(shown)) - 0.5, Ticks: []float64{}},
+		Y: svgplot.Axis{Label: "starts, by ready time", Min: -0.5, Max: float64(len(shown)) - 0.5, Ticks: []float64{}},
 		Legend: []svgplot.LegendItem{{Class: "ph-create", Label: "create"}, {Class: "ph-socket", Label: "t0 → socket"},
 			{Class: "ph-healthy", Label: "socket → healthy"}, {Class: "ph-call", Label: "start call"}, {Class: "ph-miss", Label: "missed"}}}
 	data := &table{ID: c.ID + "-data", Numeric: true, Head: []string{"seq", "outcome", "create ms", "start call ms", "socket ms", "ready ms", "socket → ready ms"}}
 	var creates, calls, sockets, tails []float64
+	c.Add(svgplot.VRule{X: 0, Class: "level"})
 	for i, s := range shown {
 		r, y := s.r, float64(i)
 		c.Add(svgplot.Rect{X0: -r.CreateMS, X1: 0, Y0: y - 0.4, Y1: y + 0.4, Class: "ph-create", Title: fmt.Sprintf("seq %d: create %s ms", r.Seq, ms1(r.CreateMS))})
@@ -261,6 +261,9 @@ func phasesFigure(id string, sc *summary.Scenario, recs []*result.Record) figure
 		switch {
 		case s.ok:
 			c.Add(svgplot.Rect{X0: from, X1: s.ready, Y0: y - 0.4, Y1: y + 0.4, Class: "ph-healthy", Title: fmt.Sprintf("seq %d: healthy at %s ms", r.Seq, ms1(s.ready))})
+		case r.Outcome == result.StartFailed || r.Outcome == result.EngineError && r.SocketMS == nil:
+			// It never ran: a mark at t0, not a bar to the deadline.
+			c.Add(svgplot.Points{X: []float64{0}, Y: []float64{y}, Class: "miss", R: 3.5, Titles: []string{fmt.Sprintf("seq %d: %s: %s", r.Seq, r.Outcome, r.Error)}})
 		case r.ExitMS != nil:
 			c.Add(svgplot.Rect{X0: from, X1: *r.ExitMS, Y0: y - 0.4, Y1: y + 0.4, Class: "ph-miss", Title: fmt.Sprintf("seq %d: %s at %s ms", r.Seq, r.Outcome, ms1(*r.ExitMS))})
 		default:
@@ -291,7 +294,7 @@ func phasesFigure(id string, sc *summary.Scenario, recs []*result.Record) figure
 	if on {
 		c.Add(svgplot.VRule{X: sc.DeadlineMS, Label: "deadline", Class: "deadline"})
 	} else {
-		c.Add(offScale(ax, float64(len(shown))-0.5, sc.DeadlineMS, slowest))
+		c.Note = offScale(sc.DeadlineMS, slowest)
 	}
 	c.Desc = fmt.Sprintf("One bar per measured start of %s, sorted by ready time: create took p50 %s ms before t0; the socket file appeared at p50 %s ms; the first healthy answer came p50 %s ms after the socket; the start call returned after p50 %s ms, concurrently with readiness.",
 		sc.Name, med(creates), med(sockets), med(tails), med(calls))
@@ -348,6 +351,8 @@ func throttleFigure(id string, sc *summary.Scenario, recs []*result.Record) (fig
 		X: svgplot.Axis{Label: "CPU throttled time before ready (ms)", Min: 0, Max: xHi}, Y: yAx}
 	if on {
 		c.Add(svgplot.HRule{Y: sc.DeadlineMS, Label: "deadline " + num(sc.DeadlineMS) + " ms", Class: "deadline"})
+	} else {
+		c.Note = offScale(sc.DeadlineMS, slowestOK(samples))
 	}
 	c.Add(svgplot.Points{X: okX, Y: okY, Titles: okT, Class: "ok", R: 3},
 		svgplot.Points{X: missX, Y: missY, Titles: missT, Class: "miss", R: 3.5})
@@ -478,7 +483,7 @@ func overviewFigure(s *summary.Summary) figure {
 		X:      svgplot.Axis{Label: "ready_ms (ms from t0)", Min: 0, Max: maxDeadline * 1.2, Cut: maxDeadline, CutLabel: ""},
 		Y:      svgplot.Axis{Categories: names},
 		Legend: []svgplot.LegendItem{{Class: "ph-socket", Label: "t0 → socket (p50)"}, {Class: "ph-healthy", Label: "socket → healthy (p50)"},
-			{Class: "whisker", Label: "p50 → p95"}, {Class: "deadline", Label: "deadline"}, {Class: "censored", Label: "missed (censored beyond the deadline)"}}}
+			{Class: "whisker", Label: "p50 → p95", Line: true}, {Class: "deadline", Label: "deadline", Line: true}, {Class: "censored", Label: "missed (censored beyond the deadline)"}}}
 	data := &table{ID: "overview-data", Numeric: true, Head: []string{"scenario", "socket p50 ms", "ready p50 ms", "ready p95 ms", "deadline ms", "misses"}}
 	var met, missing []string
 	for i := range s.Scenarios {
@@ -509,20 +514,22 @@ func overviewFigure(s *summary.Summary) figure {
 			}
 			c.Add(svgplot.Rect{X0: split, X1: p50.V, Y0: y - 0.3, Y1: y + 0.3, Class: "ph-healthy",
 				Title: fmt.Sprintf("%s: ready p50 %s ms", sc.Name, ms(p50))})
-			end := math.Inf(1)
 			if p95.Known {
-				end = p95.V
+				c.Add(svgplot.Line{X: []float64{p50.V, p95.V}, Y: []float64{y, y}, Class: "whisker"},
+					svgplot.Line{X: []float64{p95.V, p95.V}, Y: []float64{y - 0.18, y + 0.18}, Class: "whisker"})
+			} else { // p95 is censored: the whisker runs on into the band, capless
+				c.Add(svgplot.Line{X: []float64{p50.V, math.Inf(1)}, Y: []float64{y, y}, Class: "whisker"})
 			}
-			c.Add(svgplot.Line{X: []float64{p50.V, end}, Y: []float64{y, y}, Class: "whisker"},
-				svgplot.Line{X: []float64{end, end}, Y: []float64{y - 0.18, y + 0.18}, Class: "whisker"})
 		}
 		if m := sc.Missed(); m > 0 {
-			c.Add(svgplot.Text{X: math.Inf(1), Y: y, DY: 4, Anchor: "middle", Class: "count", S: fmt.Sprintf("%d missed", m)})
+			c.Add(svgplot.Text{X: math.Inf(1), Y: y, DX: 6, DY: 4, Class: "count", S: fmt.Sprintf("%d missed", m)})
 		}
 	}
 	c.Desc = fmt.Sprintf("One row per scenario on a common ready_ms axis up to a little past the deadline (%s ms). Meet their deadline on every start: %s. Miss it at least once: %s.",
 		num(maxDeadline), listOrNone(met), listOrNone(missing))
-	return figureOf(c, "A bar that stops short of the dashed deadline with room to spare meets it; a count in the hatched band is starts that missed.", data)
+	f := figureOf(c, "A bar that stops short of the dashed deadline with room to spare meets it; a count in the hatched band is starts that missed.", data)
+	f.Wide = true
+	return f
 }
 
 func listOrNone(s []string) string {

@@ -322,17 +322,20 @@ func memoryLimit(ls []result.Limit) (bytes float64, label string, ok bool) {
 	return 0, "", false
 }
 
-// parseBytes reads "128 MiB", "64 KiB", "1 GiB", "100.50 MiB (105381888 bytes)" or "4096 bytes".
+// parseBytes reads "128 MiB", "128MiB", "64 KiB", "1 GiB",
+// "100.50 MiB (105381888 bytes)" or "4096 bytes".
 func parseBytes(s string) (float64, bool) {
-	f := strings.Fields(s)
-	if len(f) < 2 {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return !(r >= '0' && r <= '9' || r == '.') })
+	if i <= 0 {
 		return 0, false
 	}
-	v, err := strconv.ParseFloat(f[0], 64)
+	v, err := strconv.ParseFloat(s[:i], 64)
 	if err != nil || v <= 0 {
 		return 0, false
 	}
-	switch strings.TrimRight(f[1], ",);") {
+	unit, _, _ := strings.Cut(strings.TrimSpace(s[i:]), " ")
+	switch unit {
 	case "bytes", "B":
 		return v, true
 	case "KiB":

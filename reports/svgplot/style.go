@@ -16,5 +16,6 @@ svg.plot .censored{stroke:#c0392b;stroke-width:1;stroke-dasharray:3 2}
 svg.plot .legend rect.censored{fill:#fbecea}
 svg.plot .band-label{fill:#9b2c20;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 svg.plot .rule-label{font-size:10px}
+svg.plot .note{fill:#9b2c20;font-size:10.5px}
 svg.plot .beyond{fill:#c0392b}
 `

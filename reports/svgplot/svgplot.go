@@ -47,6 +47,7 @@ func (a *Axis) Censored() bool { return a.Cut != 0 && a.Cut > a.Min && a.Cut < a
 type Chart struct {
 	ID     string // unique in the page; prefixes every id inside
 	Title  string
+	Note   string // a short remark at the top right (e.g. a bound off the scale)
 	Desc   string // the text alternative: what the plot shows, in words
 	Width  float64
 	Height float64
@@ -55,9 +56,11 @@ type Chart struct {
 	marks  []Mark
 }
 
-// LegendItem names the class of a kind of mark.
+// LegendItem names the class of a kind of mark, drawn as a swatch or, for
+// Line, a short stroke.
 type LegendItem struct {
 	Class, Label string
+	Line         bool
 }
 
 // Mark is something drawn in the plot area.
@@ -283,6 +286,9 @@ func (c *Chart) SVG() string {
 	if len(c.Legend) > 0 {
 		f.plotTop += legendRow * float64(legendLines(c.Legend, w))
 	}
+	if c.Note != "" {
+		f.plotTop += 12
+	}
 	f.top = f.plotTop + 8
 	f.bot = h - 42
 	if c.X.Label == "" {
@@ -314,6 +320,9 @@ func (c *Chart) SVG() string {
 	b.WriteByte('\n')
 	fmt.Fprintf(&b, "<title id=\"%s-title\">%s</title>\n<desc id=\"%s-desc\">%s</desc>\n", attr(c.ID), text(c.Title), attr(c.ID), text(c.Desc))
 	fmt.Fprintf(&b, `<text class="title" x="8" y="16">%s</text>`+"\n", text(c.Title))
+	if c.Note != "" {
+		fmt.Fprintf(&b, `<text class="note" x="%s" y="%s" text-anchor="end">%s</text>`+"\n", n(w-14), n(f.plotTop+2), text(c.Note))
+	}
 	c.legend(&b, f)
 	c.bands(&b, f)
 	c.grid(&b, f, yTicks, yLabels)
@@ -352,8 +361,12 @@ func (c *Chart) legend(b *strings.Builder, f *frame) {
 			x = 8
 			y += legendRow
 		}
-		fmt.Fprintf(b, `<rect class="%s" x="%s" y="%s" width="12" height="9"/><text x="%s" y="%s">%s</text>`+"\n",
-			attr(it.Class), n(x), n(y), n(x+16), n(y+8.5), text(it.Label))
+		if it.Line {
+			fmt.Fprintf(b, `<line class="%s" x1="%s" y1="%s" x2="%s" y2="%s"/>`, attr(it.Class), n(x), n(y+4.5), n(x+12), n(y+4.5))
+		} else {
+			fmt.Fprintf(b, `<rect class="%s" x="%s" y="%s" width="12" height="9"/>`, attr(it.Class), n(x), n(y))
+		}
+		fmt.Fprintf(b, `<text x="%s" y="%s">%s</text>`+"\n", n(x+16), n(y+8.5), text(it.Label))
 		x += iw
 	}
 	b.WriteString("</g>\n")

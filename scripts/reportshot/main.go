@@ -4,6 +4,8 @@
 //
 //	go run ./scripts/reportshot [-o docs/report.png] [-width 1280] [-height 1700] [-selector CSS] RUN_DIR
 //
+// Given a PAGE.html instead of a run directory it screenshots that page.
+//
 // Chromium is driven through chromedp; it lives here, not in the harness
 // binary. The browser is $CHROMIUM or the first of chromium,
 // chromium-browser, google-chrome on PATH.
@@ -19,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -45,10 +48,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("usage: reportshot [flags] RUN_DIR")
+		return errors.New("usage: reportshot [flags] RUN_DIR|PAGE.html")
 	}
 	var page, errb bytes.Buffer
-	if err := cli.Run(ctx, []string{"report", "--format", "html", fs.Arg(0)}, &page, &errb); err != nil {
+	if strings.HasSuffix(fs.Arg(0), ".html") { // a page rendered already, e.g. a test artefact
+		b, err := os.ReadFile(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		page.Write(b)
+	} else if err := cli.Run(ctx, []string{"report", "--format", "html", fs.Arg(0)}, &page, &errb); err != nil {
 		return fmt.Errorf("coldstart report: %w: %s", err, errb.String())
 	}
 	dir, err := os.MkdirTemp("", "reportshot-")
