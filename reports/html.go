@@ -60,7 +60,7 @@ type part struct {
 // figure is one plot and the numbers behind it.
 type figure struct {
 	ID      string
-	Wide    bool // spans the whole width (else half of it on a laptop)
+	Wide    bool          // spans the whole width (else half of it on a laptop)
 	SVG     template.HTML // from svgplot, which escapes everything it writes
 	Caption string
 	Data    *table
