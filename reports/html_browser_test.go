@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
@@ -188,6 +189,44 @@ func TestHTMLInBrowser(t *testing.T) {
 			narrow, err := chromedp.Run(tab, chromedp.Evaluate[pageState](pageProbe))
 			if err != nil {
 				t.Fatal(err)
+			}
+
+			// Printed: no contents bar, and the numbers behind the plots,
+			// folded away on screen, are on paper.
+			type visibility struct {
+				NavShown bool `json:"navShown"`
+				Tables   int  `json:"tables"`
+				Hidden   int  `json:"hidden"`
+			}
+			const visible = `(() => {
+  const tables = [...document.querySelectorAll('figure details table')];
+  return {navShown: document.querySelector('nav').checkVisibility(), tables: tables.length,
+    hidden: tables.filter(t => !t.checkVisibility()).length};
+})()`
+			screen, err := chromedp.Run(tab, chromedp.Evaluate[visibility](visible))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := chromedp.Call(tab, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+				t.Fatal(err)
+			}
+			printed, err := chromedp.Run(tab, chromedp.Evaluate[visibility](visible))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !screen.NavShown || screen.Tables == 0 || screen.Hidden != screen.Tables {
+				t.Errorf("screen: contents shown %v; %d of %d data tables folded away", screen.NavShown, screen.Hidden, screen.Tables)
+			}
+			if printed.NavShown || printed.Hidden > 0 {
+				t.Errorf("print: contents shown %v; %d of %d data tables not printed", printed.NavShown, printed.Hidden, printed.Tables)
+			}
+			if c.name == "seed-trimmed" {
+				pdf, err := chromedp.Run(tab, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4)))
+				if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+					t.Errorf("print to PDF: %v", err)
+				} else if err := os.WriteFile(filepath.Join(artifacts, c.name+".pdf"), pdf, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 
 			ev.mu.Lock()
