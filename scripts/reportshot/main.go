@@ -2,7 +2,7 @@
 // `coldstart report --format html RUN_DIR` does and saves a PNG screenshot
 // of it taken by a headless Chromium (the README's docs/report.png):
 //
-//	go run ./scripts/reportshot [-o docs/report.png] [-width 1280] [-height 1700] [-selector CSS] RUN_DIR
+//	go run ./scripts/reportshot [-o docs/report.png] [-width 1280] [-height 1500] [-selector CSS] RUN_DIR
 //
 // Given a PAGE.html instead of a run directory it screenshots that page.
 //
@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	out := fs.String("o", "docs/report.png", "PNG to write")
 	width := fs.Int("width", 1280, "viewport width in CSS pixels")
-	height := fs.Int("height", 1700, "height of the top of the page to capture, in CSS pixels")
+	height := fs.Int("height", 1500, "height of the top of the page to capture, in CSS pixels")
 	selector := fs.String("selector", "", "capture only the first element matching this CSS selector")
 	htmlOut := fs.String("html", "", "also keep the rendered page at this path")
 	if err := fs.Parse(args); err != nil {
