@@ -2,7 +2,6 @@ package reports
 
 import (
 	"fmt"
-	"html/template"
 	"math"
 	"slices"
 	"strconv"
@@ -88,7 +87,7 @@ func offScale(deadline, slowest float64) string {
 }
 
 func figureOf(c *svgplot.Chart, caption string, data *table) figure {
-	return figure{ID: c.ID + "-fig", SVG: template.HTML(c.SVG()), Caption: caption, Data: data}
+	return figure{ID: c.ID + "-fig", SVG: c.SVG(), Caption: caption, Data: data}
 }
 
 func intTicks(maxCount int) (float64, []float64) {
