@@ -49,11 +49,8 @@ svg.plot .ok circle{fill-opacity:.75}
 svg.plot .miss circle{fill:#c0392b}
 svg.plot .bin-miss{fill:#c0392b;fill-opacity:.85}
 svg.plot .deadline{stroke:#c0392b;stroke-width:1.6;stroke-dasharray:5 3;fill:#9b2c20}
-svg.plot text.deadline{stroke:none}
 svg.plot .level{stroke:#999;stroke-width:1;stroke-dasharray:2 3;fill:#666}
-svg.plot text.level{stroke:none}
 svg.plot .limit{stroke:#6b4fa0;stroke-width:1.6;stroke-dasharray:6 3;fill:#4b3475}
-svg.plot text.limit{stroke:none}
 svg.plot .off-scale{fill:#9b2c20}
 svg.plot .ph-create{fill:#a7a7ad}
 svg.plot .ph-socket{fill:#2f6db5}
@@ -65,9 +62,9 @@ svg.plot .p95-dot{fill:#222}
 svg.plot .imp-cum{fill:#8fbbe8}
 svg.plot .imp-self{fill:#2f6db5}
 svg.plot .ready-rule{stroke:#222;stroke-width:1.2;stroke-dasharray:4 3;fill:#222}
-svg.plot text.ready-rule{stroke:none}
 svg.plot .count{fill:#9b2c20;font-weight:600}
 svg.plot .marks .note{fill:#555}
+svg.plot text.rule-label{stroke:#fff;stroke-width:3px;stroke-dasharray:none;stroke-linejoin:round;paint-order:stroke}
 @media print{
 @page{margin:12mm}
 body{max-width:none;padding:0;font-size:9.5pt}
