@@ -1,6 +1,6 @@
 // Package reports renders a run's records and summary: text, Markdown, JSON,
-// CSV, the Go benchmark format, JUnit and a self-contained HTML page. A renderer never starts a container;
-// formats are values looked up by name.
+// CSV, the Go benchmark format, JUnit and a self-contained HTML page. A
+// renderer never starts a container; formats are values looked up by name.
 package reports
 
 import (
