@@ -227,7 +227,7 @@ func TestHTMLGolden(t *testing.T) {
 				t.Fatalf("%v (run go test -update)", err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s (run go test -run TestHTMLGolden -update and review the diff)", c.name, path)
+				t.Errorf("%s differs from %s (run go test ./reports -run Golden -update and review the diff)", c.name, path)
 			}
 		})
 	}
