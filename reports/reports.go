@@ -1,6 +1,6 @@
 // Package reports renders a run's records and summary: text, Markdown, JSON,
-// CSV, the Go benchmark format and JUnit. A renderer never starts a container;
-// formats are values looked up by name.
+// CSV, the Go benchmark format, JUnit and a self-contained HTML page. A
+// renderer never starts a container; formats are values looked up by name.
 package reports
 
 import (
@@ -35,6 +35,7 @@ var formats = []Format{
 	{Name: "csv", Ext: ".csv", Doc: "one row per start, all kinds, stable column order; empty cell for a missing value", Render: renderCSV},
 	{Name: "benchfmt", Ext: ".bench", Doc: "Go benchmark format for benchstat: one line per measured ok start; misses noted in comments", Render: renderBench},
 	{Name: "junit", Ext: ".xml", Doc: "JUnit XML: a testsuite per scenario, a testcase per measured start, plus p95_within_deadline", Render: renderJUnit},
+	{Name: "html", Ext: ".html", Doc: "one self-contained page (no script, no network): deadline verdicts, SVG plots of every scenario, the numbers behind each", Render: renderHTML},
 }
 
 // Lookup returns the format called name.

@@ -140,7 +140,7 @@ func input() Input {
 }
 
 func TestLookup(t *testing.T) {
-	want := []string{"text", "markdown", "json", "csv", "benchfmt", "junit"}
+	want := []string{"text", "markdown", "json", "csv", "benchfmt", "junit", "html"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}
@@ -150,8 +150,8 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %+v, %v", n, f, ok)
 		}
 	}
-	if _, ok := Lookup("html"); ok {
-		t.Error("Lookup(html) found a format")
+	if _, ok := Lookup("pdf"); ok {
+		t.Error("Lookup(pdf) found a format")
 	}
 }
 

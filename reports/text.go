@@ -50,7 +50,7 @@ func document(s *summary.Summary) []block {
 	doc = append(doc, main)
 
 	for i := range s.Scenarios {
-		doc = append(doc, scenarioSection(&s.Scenarios[i])...)
+		doc = append(doc, textScenario(&s.Scenarios[i])...)
 	}
 	if len(s.Warnings) > 0 {
 		doc = append(doc, block{heading: "run warnings", items: warnings(s.Warnings)})
@@ -62,8 +62,8 @@ func document(s *summary.Summary) []block {
 	return doc
 }
 
-// scenarioSection is one scenario's part of the document.
-func scenarioSection(sc *summary.Scenario) []block {
+// textScenario is one scenario's part of the text document.
+func textScenario(sc *summary.Scenario) []block {
 	doc := []block{{heading: sc.Name}, overview(sc)}
 	var extra []string
 	if sc.Calibration {

@@ -25,7 +25,8 @@ var allowed = map[string][]string{
 	"harness/summary":    {"harness/result"},
 	"harness/engine":     {"harness/result"},
 	"harness/cgroup":     {"harness/result", "harness/scenario"},
-	"reports":            {"harness/result", "harness/summary", "harness/journal"},
+	"reports":            {"harness/result", "harness/summary", "harness/journal", "reports/svgplot"},
+	"reports/svgplot":    {},
 	"harness/bench": {"harness/result", "harness/scenario", "harness/journal", "harness/importtime",
 		"harness/probe", "harness/cgroup", "harness/summary", "harness/engine"},
 	"harness/cli": {"harness/result", "harness/scenario", "harness/journal", "harness/summary",
@@ -36,7 +37,7 @@ var allowed = map[string][]string{
 // noEngine are the packages that must build without the Docker SDK: every
 // renderer (and so `coldstart report`'s library call), the statistics and
 // the parsers.
-var noEngine = []string{"reports", "harness/summary", "harness/journal", "harness/scenario",
+var noEngine = []string{"reports", "reports/svgplot", "harness/summary", "harness/journal", "harness/scenario",
 	"harness/result", "harness/probe", "harness/importtime"}
 
 func goList(t *testing.T, args ...string) string {

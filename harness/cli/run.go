@@ -31,7 +31,7 @@ type runFlags struct {
 	out, format, resume, cpuprofile, socketBase string
 	runs                                        int
 	scenarios                                   []string
-	quiet, failOnMiss, force, skipSetup         bool
+	quiet, failOnMiss, force, skipSetup, html   bool
 	maxDuration                                 time.Duration
 	commandLine                                 []string // for the manifest
 }
@@ -44,7 +44,8 @@ func newRunCmd(commandLine []string) *cobra.Command {
 		Long: `Runs every scenario of SUITE (default ` + DefaultSuite + `): fresh containers,
 timed from the start call to the first healthy answer on the app's Unix socket.
 The run directory gets manifest.json, runs.jsonl (one fsynced line per start),
-wal.jsonl and summary.json; the report goes to stdout, progress to stderr.`,
+wal.jsonl, summary.json and report.html; the report goes to stdout, progress
+to stderr.`,
 		Example: `  coldstart run scenarios/quickstart.yaml --out /tmp/q --runs 3
   coldstart run --resume results/seed/20261127T030405Z`,
 		Args: args(0, 1, "at most one suite file"),
@@ -58,6 +59,7 @@ wal.jsonl and summary.json; the report goes to stdout, progress to stderr.`,
 	fl.StringSliceVar(&f.scenarios, "scenario", nil, "run only these scenarios (repeatable or comma-separated)")
 	fl.StringVar(&f.socketBase, "socket-dir", envOr("COLDSTART_SOCKET_DIR", DefaultSocketBase), "short host directory for the per-start socket dirs (env COLDSTART_SOCKET_DIR)")
 	fl.StringVar(&f.format, "format", "text", "stdout report: "+strings.Join(reports.Names(), ", "))
+	fl.BoolVar(&f.html, "html", true, "also write "+HTMLReportFile+", the HTML report, into the run directory")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
 	fl.BoolVar(&f.failOnMiss, "fail-on-miss", false, "exit 4 when a measured start misses its deadline or fails")
 	fl.StringVar(&f.resume, "resume", "", "continue the interrupted run in `RUN_DIR`: only the missing starts run")
@@ -120,8 +122,12 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 	res, runErr := sess.Run(ctx)
 	progress.finish()
 	if res != nil && res.Summary != nil {
-		if err := rf.Render(stdout, reports.Input{Summary: res.Summary, Records: res.Records, Manifest: sess.Manifest}); err != nil {
+		in := reports.Input{Summary: res.Summary, Records: res.Records, Manifest: sess.Manifest}
+		if err := rf.Render(stdout, in); err != nil {
 			return err
+		}
+		if f.html {
+			writeHTMLReport(sess.Dir, in, stderr)
 		}
 		fmt.Fprintf(stderr, "results in %s\n", sess.Dir)
 	}
