@@ -88,10 +88,11 @@ func measuredByScenario(in Input) (order []string, byName map[string][]*result.R
 		if r.Kind != result.KindMeasure {
 			continue
 		}
-		if _, ok := byName[r.Scenario]; !ok {
-			order = append(order, r.Scenario)
+		arm := r.Arm()
+		if _, ok := byName[arm]; !ok {
+			order = append(order, arm)
 		}
-		byName[r.Scenario] = append(byName[r.Scenario], r)
+		byName[arm] = append(byName[arm], r)
 	}
 	return order, byName
 }

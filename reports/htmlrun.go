@@ -450,7 +450,7 @@ func measured(recs []result.Record, name string) []*result.Record {
 	var out []*result.Record
 	for i := range recs {
 		r := &recs[i]
-		if r.Scenario == name && isMeasured(r) {
+		if r.Arm() == name && isMeasured(r) {
 			out = append(out, r)
 		}
 	}

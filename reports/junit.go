@@ -15,6 +15,7 @@ type junitSuites struct {
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
 	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
@@ -41,6 +42,7 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure"`
+	Error     *junitFailure `xml:"error"`
 }
 
 type junitFailure struct {
@@ -75,58 +77,22 @@ func renderJUnit(w io.Writer, in Input) error {
 	byName := map[string][]*result.Record{}
 	for i := range in.Records {
 		if r := &in.Records[i]; r.Kind == result.KindMeasure {
-			byName[r.Scenario] = append(byName[r.Scenario], r)
+			byName[r.Arm()] = append(byName[r.Arm()], r)
 		}
 	}
 	out := junitSuites{Name: "coldstart " + s.Suite}
 	var total float64
-	for _, sc := range s.Scenarios {
-		js := junitSuite{Name: sc.Name, Properties: []junitProperty{
-			{"run", s.Run}, {"image", sc.Image}, {"deadline_ms", num(sc.DeadlineMS)},
-		}}
-		var suiteMS float64
-		for _, r := range byName[sc.Name] {
-			c := junitCase{
-				Name:      fmt.Sprintf("start_iter_%d_seq_%d", r.Iteration, r.Seq),
-				Classname: "coldstart." + sc.Name,
-				Time:      seconds(caseMS(r)),
-			}
-			suiteMS += caseMS(r)
-			if r.Outcome != result.OK {
-				msg := string(r.Outcome)
-				if r.Error != "" {
-					msg += ": " + r.Error
-				}
-				var body strings.Builder
-				if r.Error != "" {
-					body.WriteString(r.Error + "\n")
-				}
-				if r.ExitCode != nil {
-					fmt.Fprintf(&body, "exit code %d, oom_killed %v\n", *r.ExitCode, r.OOMKilled)
-				}
-				if r.LogTail != "" {
-					body.WriteString("log tail:\n" + r.LogTail)
-				}
-				c.Failure = &junitFailure{Message: msg, Type: string(r.Outcome), Text: body.String()}
-			}
-			js.Cases = append(js.Cases, c)
-		}
-		js.Cases = append(js.Cases, p95Case(&sc))
-		for _, c := range js.Cases {
-			js.Tests++
-			if c.Failure != nil {
-				js.Failures++
-			}
-		}
-		js.Time = seconds(suiteMS)
-		total += suiteMS
-		var ws []string
-		for _, w := range sc.Warnings {
-			ws = append(ws, fmt.Sprintf("[%s] %s", w.Code, w.Message))
-		}
-		js.SystemOut = strings.Join(ws, "\n")
+	for i := range s.Scenarios {
+		js, ms := scenarioSuite(s, &s.Scenarios[i], byName[s.Scenarios[i].Name])
+		total += ms
 		out.Tests += js.Tests
 		out.Failures += js.Failures
+		out.Suites = append(out.Suites, js)
+	}
+	if js, ok := gateSuite(s); ok {
+		out.Tests += js.Tests
+		out.Failures += js.Failures
+		out.Errors += js.Errors
 		out.Suites = append(out.Suites, js)
 	}
 	out.Time = seconds(total)
@@ -141,6 +107,60 @@ func renderJUnit(w io.Writer, in Input) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// scenarioSuite is one scenario's testsuite and the milliseconds its cases took.
+func scenarioSuite(s *summary.Summary, sc *summary.Scenario, recs []*result.Record) (junitSuite, float64) {
+	js := junitSuite{Name: sc.Name, Properties: []junitProperty{
+		{"run", s.Run}, {"image", sc.Image}, {"deadline_ms", num(sc.DeadlineMS)},
+	}}
+	var suiteMS float64
+	for _, r := range recs {
+		suiteMS += caseMS(r)
+		js.Cases = append(js.Cases, startCase(sc.Name, r))
+	}
+	js.Cases = append(js.Cases, p95Case(sc))
+	for _, c := range js.Cases {
+		js.Tests++
+		if c.Failure != nil {
+			js.Failures++
+		}
+	}
+	js.Time = seconds(suiteMS)
+	var ws []string
+	for _, w := range sc.Warnings {
+		ws = append(ws, fmt.Sprintf("[%s] %s", w.Code, w.Message))
+	}
+	js.SystemOut = strings.Join(ws, "\n")
+	return js, suiteMS
+}
+
+// startCase is one measured start, failing unless ok.
+func startCase(name string, r *result.Record) junitCase {
+	c := junitCase{
+		Name:      fmt.Sprintf("start_iter_%d_seq_%d", r.Iteration, r.Seq),
+		Classname: "coldstart." + name,
+		Time:      seconds(caseMS(r)),
+	}
+	if r.Outcome == result.OK {
+		return c
+	}
+	msg := string(r.Outcome)
+	if r.Error != "" {
+		msg += ": " + r.Error
+	}
+	var body strings.Builder
+	if r.Error != "" {
+		body.WriteString(r.Error + "\n")
+	}
+	if r.ExitCode != nil {
+		fmt.Fprintf(&body, "exit code %d, oom_killed %v\n", *r.ExitCode, r.OOMKilled)
+	}
+	if r.LogTail != "" {
+		body.WriteString("log tail:\n" + r.LogTail)
+	}
+	c.Failure = &junitFailure{Message: msg, Type: string(r.Outcome), Text: body.String()}
+	return c
 }
 
 func p95Case(sc *summary.Scenario) junitCase {
@@ -158,4 +178,40 @@ func p95Case(sc *summary.Scenario) junitCase {
 			Message: fmt.Sprintf("p95 ready_ms %s > deadline %s ms", ms(p95), num(sc.DeadlineMS))}
 	}
 	return c
+}
+
+// gateSuite is a testsuite of the run's verdicts: a case per SLO objective
+// (failing when not met) and per paired scenario (failing when regressed,
+// an error when inconclusive).
+func gateSuite(s *summary.Summary) (junitSuite, bool) {
+	js := junitSuite{Name: "gate", Properties: []junitProperty{{"run", s.Run}}}
+	for _, c := range s.SLOs {
+		jc := junitCase{Name: "slo " + c.Objective, Classname: "coldstart." + c.Arm, Time: "0.000"}
+		if !c.Met {
+			jc.Failure = &junitFailure{Type: "slo_not_met", Message: c.Objective + ": " + c.Reason}
+		}
+		js.Cases = append(js.Cases, jc)
+	}
+	if p := s.Paired; p != nil {
+		for _, v := range p.Scenarios {
+			jc := junitCase{Name: "paired_verdict", Classname: "coldstart." + v.Name, Time: "0.000"}
+			switch v.Verdict {
+			case summary.Regressed:
+				jc.Failure = &junitFailure{Type: "regressed", Message: v.Reason}
+			case summary.Inconclusive:
+				jc.Error = &junitFailure{Type: "inconclusive", Message: v.Reason}
+			}
+			js.Cases = append(js.Cases, jc)
+		}
+	}
+	for _, c := range js.Cases {
+		js.Tests++
+		if c.Failure != nil {
+			js.Failures++
+		}
+		if c.Error != nil {
+			js.Errors++
+		}
+	}
+	return js, len(js.Cases) > 0
 }

@@ -48,6 +48,8 @@ func document(s *summary.Summary) []block {
 		})
 	}
 	doc = append(doc, main)
+	doc = append(doc, verdictBlocks(s.Paired)...)
+	doc = append(doc, sloBlocks(s.SLOs)...)
 
 	for i := range s.Scenarios {
 		doc = append(doc, textScenario(&s.Scenarios[i])...)

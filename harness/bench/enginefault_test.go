@@ -676,7 +676,7 @@ func (g *faultRig) runner(t *testing.T, owner string) (*Runner, *faultEngine, *s
 		Deadline: 4 * time.Second, Runs: 3,
 	}
 	s := &scenario.Suite{Name: "enginefault", Scenarios: []scenario.Scenario{sc}}
-	plan := s.Plan()
+	plan := s.Plan(1)
 	if len(plan) != 3 {
 		t.Fatalf("plan has %d starts, want 3", len(plan))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -24,18 +25,23 @@ import (
 // Config is what a run is asked to do: the suite and what the command line
 // selects or overrides in it.
 type Config struct {
-	Suite      string   // suite file; with Resume and no Suite, the run's own
-	Out        string   // run directory; "" = results/<suite>/<UTC stamp>
-	Runs       int      // measured starts per scenario (0 = the suite's)
-	Scenarios  []string // only these scenarios (nil = all)
-	Resume     string   // an interrupted run directory to continue
-	Force      bool     // resume even if the suite, harness or host changed
-	SkipSetup  bool     // do not run setup commands (their output exists)
-	SocketBase string   // short host directory for the per-start socket dirs
-	Harness    string   // the harness's version, for the manifest
-	Args       []string // the command line, for the manifest
-	Log        io.Writer
-	Progress   func(done, total int, r *result.Record)
+	Suite     string   // suite file; with Resume and no Suite, the run's own
+	Out       string   // run directory; "" = results/<suite>/<UTC stamp>
+	Runs      int      // measured starts per scenario (0 = the suite's)
+	Scenarios []string // only these scenarios (nil = all)
+	Resume    string   // an interrupted run directory to continue
+	// Baseline and Candidate, when both are set, pair every scenario but the
+	// calibration ones: the baseline runs one image, the candidate the other.
+	Baseline, Candidate string
+	Seed                int64       // draws the order within each pair; 0 picks one
+	Gate                result.Gate // the paired verdict\'s rule (zero: the defaults)
+	Force               bool        // resume even if the suite, harness or host changed
+	SkipSetup           bool        // do not run setup commands (their output exists)
+	SocketBase          string      // short host directory for the per-start socket dirs
+	Harness             string      // the harness's version, for the manifest
+	Args                []string    // the command line, for the manifest
+	Log                 io.Writer
+	Progress            func(done, total int, r *result.Record)
 }
 
 // DetectionNote describes readiness detection, for the run manifest.
@@ -59,7 +65,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	sess := &Session{Suite: in.suite, Plan: in.suite.Plan(), Resume: in.prev != nil}
+	sess := &Session{Suite: in.suite, Plan: in.suite.Plan(in.seed), Resume: in.prev != nil}
 	sess.closers = append(sess.closers, func() { d.Close() })
 	ok := false
 	defer func() {
@@ -111,19 +117,27 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		Harness: cfg.Harness, GoVersion: runtime.Version(), GOARCH: runtime.GOARCH, Started: time.Now().UTC(),
 		Args: cfg.Args, Owner: owner, Engine: host,
 		CgroupVersion: cgv, Kernel: kernel, CPUModel: cpu, Cores: cores,
-		SocketBase: in.base, Planned: len(sess.Plan), Scenarios: scenarioNames(in.suite),
-		Overrides: in.overrides, PlanOrder: scenario.PlanOrder, Detection: DetectionNote,
-		SuiteAbs: suiteAbs(in.suite), Fingerprint: fingerprint, Resumes: resumes,
+		Fingerprint: fingerprint, Resumes: resumes,
 	}
-	if in.prev != nil {
-		sess.Manifest.Started, sess.Manifest.Args = in.prev.Started, in.prev.Args
-	}
+	in.describe(&sess.Manifest, len(sess.Plan))
 	ok = true
 	return sess, nil
 }
 
+// describe fills what the manifest says of the run's input.
+func (in *input) describe(m *result.Manifest, planned int) {
+	m.Suite, m.SuiteFile, m.SuiteHash, m.SuiteAbs = in.suite.Name, in.suite.File, in.suite.Hash, suiteAbs(in.suite)
+	m.SocketBase, m.Planned, m.Scenarios, m.Overrides = in.base, planned, scenarioNames(in.suite), in.overrides
+	m.PlanOrder, m.PlanSeed, m.Detection = scenario.PlanOrder, in.seed, DetectionNote
+	m.Gate, m.SLOs = in.cfg.Gate.WithDefaults(), sloTargets(in.suite)
+	if in.prev != nil {
+		m.Started, m.Args = in.prev.Started, in.prev.Args
+	}
+}
+
 // input is a run's request checked without the engine.
 type input struct {
+	seed      int64            // draws the order within each pair
 	cfg       Config           // with a resumed run's own settings filled in
 	prev      *result.Manifest // the run to resume, or nil
 	suite     *scenario.Suite  // selected and overridden
@@ -140,7 +154,7 @@ func readInput(cfg Config) (*input, error) {
 		if err != nil {
 			return nil, &InputError{fmt.Errorf("--resume: %w", err)}
 		}
-		if cfg.Runs > 0 || len(cfg.Scenarios) > 0 || cfg.Out != "" {
+		if cfg.Runs > 0 || len(cfg.Scenarios) > 0 || cfg.Out != "" || cfg.Baseline != "" || cfg.Candidate != "" {
 			return nil, &InputError{errors.New("--resume takes the run's own --runs, --scenario and directory from its manifest; do not give them again")}
 		}
 		in.prev = &m
@@ -153,9 +167,16 @@ func readInput(cfg Config) (*input, error) {
 		if v, ok := m.Overrides["scenario"]; ok {
 			cfg.Scenarios = strings.Split(v, ",")
 		}
+		cfg.Baseline, cfg.Candidate = m.Overrides["baseline"], m.Overrides["candidate"]
 		cfg.Out = cfg.Resume
 	}
 	in.cfg = cfg
+	for in.seed = cfg.Seed; in.seed == 0; {
+		in.seed = rand.Int64()
+	}
+	if in.prev != nil {
+		in.seed = in.prev.PlanSeed // the same plan, so that its missing starts are found
+	}
 	if cfg.Runs < 0 {
 		return nil, &InputError{fmt.Errorf("--runs %d: must be >= 1", cfg.Runs)}
 	}
@@ -176,6 +197,15 @@ func readInput(cfg Config) (*input, error) {
 	if cfg.Runs > 0 {
 		in.suite.SetRuns(cfg.Runs)
 		in.overrides["runs"] = strconv.Itoa(cfg.Runs)
+	}
+	if (cfg.Baseline == "") != (cfg.Candidate == "") {
+		return nil, &InputError{errors.New("--baseline and --candidate go together: a paired comparison needs both images")}
+	}
+	if cfg.Baseline != "" {
+		if err := in.suite.Pair(cfg.Baseline, cfg.Candidate); err != nil {
+			return nil, &InputError{err}
+		}
+		in.overrides["baseline"], in.overrides["candidate"] = cfg.Baseline, cfg.Candidate
 	}
 	return in, nil
 }
@@ -245,10 +275,28 @@ func suiteAbs(s *scenario.Suite) string {
 	return filepath.Join(s.Dir, filepath.Base(s.File))
 }
 
+// sloTargets are the suite's objectives per arm, for the manifest: a report
+// of the run checks the same ones.
+func sloTargets(s *scenario.Suite) map[string]result.SLO {
+	out := map[string]result.SLO{}
+	for i := range s.Scenarios {
+		if o := s.Scenarios[i].SLO; o.Any() {
+			out[s.Scenarios[i].Arm()] = result.SLO{P50MS: result.MS(o.P50), P90MS: result.MS(o.P90), P95MS: result.MS(o.P95),
+				P99MS: result.MS(o.P99), MissRate: o.MissRate, HasMissRate: o.HasMissRate}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// scenarioNames are the suite's arms in file order: a paired scenario's
+// baseline and candidate each.
 func scenarioNames(s *scenario.Suite) []string {
 	n := make([]string, len(s.Scenarios))
-	for i, sc := range s.Scenarios {
-		n[i] = sc.Name
+	for i := range s.Scenarios {
+		n[i] = s.Scenarios[i].Arm()
 	}
 	return n
 }

@@ -193,10 +193,10 @@ func (s *Session) Run(ctx context.Context) (*RunResult, error) {
 	if s.Resume {
 		have := map[string]bool{}
 		for _, r := range prior {
-			have[startKey(r.Scenario, r.Kind, r.Iteration)] = true
+			have[startKey(r.Arm(), r.Kind, r.Iteration)] = true
 		}
 		for seq, st := range s.Plan {
-			if have[startKey(s.Suite.Scenarios[st.Scenario].Name, st.Kind, st.Iteration)] {
+			if have[startKey(s.Suite.Scenarios[st.Scenario].Arm(), st.Kind, st.Iteration)] {
 				skip[seq] = true
 			}
 		}
@@ -258,10 +258,10 @@ func (s *Session) reconcile(ctx context.Context, prior []result.Record) error {
 	}
 	have := map[string]bool{}
 	for _, r := range prior {
-		have[startKey(r.Scenario, r.Kind, r.Iteration)] = true
+		have[startKey(r.Arm(), r.Kind, r.Iteration)] = true
 	}
 	for _, in := range intents {
-		if have[startKey(in.Scenario, in.Kind, in.Iteration)] {
+		if have[startKey(result.Arm(in.Scenario, in.Variant), in.Kind, in.Iteration)] {
 			continue
 		}
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeGrace)

@@ -65,7 +65,7 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 		clean:  context.WithoutCancel(ctx),
 		exited: make(chan struct{}),
 		rec: &result.Record{
-			V: result.Version, Run: r.RunID, Scenario: sc.Name, Kind: st.Kind,
+			V: result.Version, Run: r.RunID, Scenario: sc.Name, Variant: sc.Variant, Kind: st.Kind,
 			Iteration: st.Iteration, Seq: seq, Image: sc.Image,
 			DeadlineMS: result.MS(deadline(sc, st)),
 			Cache:      sc.Cache, Calibration: sc.Calibration,
@@ -439,6 +439,9 @@ func (r *Runner) spec(sc *scenario.Scenario, st scenario.Start, seq int, dir str
 	labels := map[string]string{
 		engine.LabelScenario: sc.Name,
 		engine.LabelSeq:      strconv.Itoa(seq),
+	}
+	if sc.Variant != "" {
+		labels[engine.LabelVariant] = sc.Variant
 	}
 	for k, v := range r.Labels {
 		labels[k] = v

@@ -27,6 +27,9 @@ const (
 	ExitBadInput    = 2   // bad suite, flags, missing image, failed build or setup
 	ExitEngine      = 3   // the engine cannot be reached
 	ExitMisses      = 4   // --fail-on-miss and a measured start missed; compare --fail-above
+	ExitRegressed   = 5   // a paired verdict: the candidate regressed
+	ExitSLO         = 6   // an SLO of the suite was not met
+	ExitUnsure      = 7   // a paired verdict is inconclusive (drift, contention, too few pairs): rerun
 	ExitMaxDuration = 124 // --max-duration reached (as timeout(1))
 	ExitInterrupted = 130
 	ExitTerminated  = 143
@@ -37,8 +40,11 @@ var Version = "0.2.0"
 
 // Errors that only the command line makes; the packages below make the rest.
 var (
-	errMisses      = errors.New("measured starts missed")
-	errMaxDuration = errors.New("--max-duration reached")
+	errMisses       = errors.New("measured starts missed")
+	errRegressed    = errors.New("regressed")
+	errSLO          = errors.New("SLO not met")
+	errInconclusive = errors.New("inconclusive")
+	errMaxDuration  = errors.New("--max-duration reached")
 )
 
 // usageError is a bad command line: flags, arguments, an unknown command.
@@ -73,6 +79,12 @@ func Code(err error) int {
 		return ExitInterrupted
 	case errors.Is(err, errMaxDuration):
 		return ExitMaxDuration
+	case errors.Is(err, errRegressed):
+		return ExitRegressed
+	case errors.Is(err, errSLO):
+		return ExitSLO
+	case errors.Is(err, errInconclusive):
+		return ExitUnsure
 	case errors.Is(err, errMisses):
 		return ExitMisses
 	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &suite):
@@ -137,6 +149,7 @@ start, and turns the journal into percentiles, reports and exit codes.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
 		newRunCmd(commandLine),
+		newABCmd(commandLine),
 		newValidateCmd(),
 		newReportCmd(),
 		newCompareCmd(),

@@ -56,10 +56,10 @@ func (p *progress) start(done, total int, r *result.Record) {
 		const width = 30
 		fill := width * done / max(total, 1)
 		fmt.Fprintf(p.w, "\r\x1b[K[%s%s] %d/%d misses %d  %s %s#%d %s", strings.Repeat("#", fill), strings.Repeat(".", width-fill),
-			done, total, p.miss, r.Scenario, r.Kind, r.Iteration, what)
+			done, total, p.miss, r.Arm(), r.Kind, r.Iteration, what)
 		return
 	}
-	fmt.Fprintf(p.w, "[%d/%d] %s %s#%d %s\n", done, total, r.Scenario, r.Kind, r.Iteration, what)
+	fmt.Fprintf(p.w, "[%d/%d] %s %s#%d %s\n", done, total, r.Arm(), r.Kind, r.Iteration, what)
 }
 
 func (p *progress) finish() {

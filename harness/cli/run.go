@@ -17,7 +17,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coldstart/coldstart/harness/bench"
+	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
+	"github.com/coldstart/coldstart/harness/summary"
 	"github.com/coldstart/coldstart/reports"
 )
 
@@ -34,6 +36,10 @@ type runFlags struct {
 	quiet, failOnMiss, force, skipSetup, html   bool
 	maxDuration                                 time.Duration
 	commandLine                                 []string // for the manifest
+	baseline, candidate                         string   // ab: the two images
+	gate                                        result.Gate
+	seed                                        int64
+	ab                                          bool // the command is ab: a paired comparison is required
 }
 
 func newRunCmd(commandLine []string) *cobra.Command {
@@ -45,7 +51,8 @@ func newRunCmd(commandLine []string) *cobra.Command {
 timed from the start call to the first healthy answer on the app's Unix socket.
 The run directory gets manifest.json, runs.jsonl (one fsynced line per start),
 wal.jsonl, summary.json and report.html; the report goes to stdout, progress
-to stderr.`,
+to stderr. A suite with paired scenarios (baseline/candidate) gets the paired
+verdict, and a suite with SLOs their checks; both decide the exit code.`,
 		Example: `  coldstart run scenarios/quickstart.yaml --out /tmp/q --runs 3
   coldstart run --resume results/seed/20261127T030405Z`,
 		Args: args(0, 1, "at most one suite file"),
@@ -53,9 +60,41 @@ to stderr.`,
 			return runSuite(c.Context(), f, a, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
+	runFlagSet(c, &f)
+	return c
+}
+
+func newABCmd(commandLine []string) *cobra.Command {
+	f := runFlags{commandLine: commandLine, ab: true}
+	c := &cobra.Command{
+		Use:   "ab [flags] SUITE",
+		Short: "A paired comparison in one run: baseline against candidate, drift cancelled pair by pair",
+		Long: `Runs SUITE as a paired comparison: each scenario as a baseline and a candidate
+variant in adjacent pairs (A B or B A, the order drawn with a recorded seed), so
+that both halves of a pair see the same host, and draws a verdict per scenario
+from the pairs: regressed (exit 5), improved, no change, or inconclusive (exit
+7: the calibration workload drifted, too many starts were contended, or the
+interval is too wide; rerun). The variants come from the suite (baseline: and
+candidate: in a scenario) or from --baseline and --candidate, two images that
+every scenario but the calibration ones then runs.`,
+		Example: `  coldstart ab scenarios/app.yaml --baseline registry/app:1.4 --candidate registry/app:1.5
+  coldstart ab scenarios/paired.yaml --threshold 10 --format markdown`,
+		Args: args(1, 1, "one suite file"),
+		RunE: func(c *cobra.Command, a []string) error {
+			return runSuite(c.Context(), f, a, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	runFlagSet(c, &f)
+	c.Flags().StringVar(&f.baseline, "baseline", "", "image of the baseline variant of every scenario (with --candidate)")
+	c.Flags().StringVar(&f.candidate, "candidate", "", "image of the candidate variant of every scenario (with --baseline)")
+	return c
+}
+
+// runFlagSet adds the flags run and ab share.
+func runFlagSet(c *cobra.Command, f *runFlags) {
 	fl := c.Flags()
 	fl.StringVar(&f.out, "out", "", "run directory (default results/<suite>/<UTC stamp>)")
-	fl.IntVar(&f.runs, "runs", 0, "measured starts per scenario, overriding the suite")
+	fl.IntVar(&f.runs, "runs", 0, "measured starts per scenario (pairs, for a paired one), overriding the suite")
 	fl.StringSliceVar(&f.scenarios, "scenario", nil, "run only these scenarios (repeatable or comma-separated)")
 	fl.StringVar(&f.socketBase, "socket-dir", envOr("COLDSTART_SOCKET_DIR", DefaultSocketBase), "short host directory for the per-start socket dirs (env COLDSTART_SOCKET_DIR)")
 	fl.StringVar(&f.format, "format", "text", "stdout report: "+strings.Join(reports.Names(), ", "))
@@ -67,10 +106,14 @@ to stderr.`,
 	fl.BoolVar(&f.skipSetup, "skip-setup", false, "do not run the suite's setup commands (their output must already exist; for the harness container)")
 	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write the harness's own CPU profile of the measured part to `FILE` (for harness developers)")
 	fl.DurationVar(&f.maxDuration, "max-duration", 0, "stop scheduling after this long, keep what was measured, exit 124 (0 = no limit)")
+	fl.Float64Var(&f.gate.ThresholdPct, "threshold", result.DefaultThresholdPct, "paired verdict: a change counts beyond ±this percent")
+	fl.Float64Var(&f.gate.Confidence, "confidence", result.DefaultConfidence, "paired verdict: family-wise confidence of the intervals and tests")
+	fl.Float64Var(&f.gate.MaxDriftPct, "max-drift", result.DefaultMaxDriftPct, "paired verdict: inconclusive when the calibration workload's p50 moves more than this percent between the halves of the run")
+	fl.Float64Var(&f.gate.MaxContendedShare, "max-contended", result.DefaultMaxContendedShare, "paired verdict: inconclusive when more than this share of paired starts ran under contention")
+	fl.Int64Var(&f.seed, "seed", 0, "seed of the order within each pair (0: a random one, recorded in the manifest)")
 	c.MarkFlagFilename("out")
 	c.MarkFlagFilename("resume")
 	c.MarkFlagFilename("cpuprofile")
-	return c
 }
 
 // runSuite is `coldstart run`: open a session, run it, render its summary.
@@ -102,6 +145,7 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 	sess, err := bench.Open(ctx, bench.Config{
 		Suite: suite, Out: f.out, Runs: f.runs, Scenarios: f.scenarios,
 		Resume: f.resume, Force: f.force, SkipSetup: f.skipSetup,
+		Baseline: f.baseline, Candidate: f.candidate, Seed: f.seed, Gate: f.gate,
 		SocketBase: f.socketBase, Harness: FullVersion(),
 		Args: f.commandLine,
 		Log:  progress.log(), Progress: progress.start,
@@ -110,6 +154,9 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 		return stopped(ctx, err, "before the first start")
 	}
 	defer sess.Close()
+	if f.ab && !sess.Suite.Paired() {
+		return usagef("ab: suite %s has no paired scenario: give --baseline and --candidate, or baseline:/candidate: in a scenario", sess.Suite.File)
+	}
 	progress.total = len(sess.Plan)
 	if f.cpuprofile != "" {
 		pf, err := os.Create(f.cpuprofile)
@@ -139,8 +186,34 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 		return stopped(ctx, runErr, fmt.Sprintf("%d of %d starts completed; journal and summary kept in %s; resume with: coldstart run --resume %s",
 			done, len(sess.Plan), sess.Dir, sess.Dir))
 	}
-	if f.failOnMiss {
-		for _, sc := range res.Summary.Scenarios {
+	return gateErr(res.Summary, f.failOnMiss)
+}
+
+// gateErr is what a finished run's results say to CI, most serious first: a
+// regressed paired verdict, an SLO not met, an inconclusive verdict, and
+// (with --fail-on-miss) a missed start.
+func gateErr(s *summary.Summary, failOnMiss bool) error {
+	if p := s.Paired; p != nil && p.Verdict == summary.Regressed {
+		for _, v := range p.Scenarios {
+			if v.Verdict == summary.Regressed {
+				return fmt.Errorf("%w: %s: %s", errRegressed, v.Name, v.Reason)
+			}
+		}
+	}
+	for _, c := range s.SLOs {
+		if !c.Met {
+			return fmt.Errorf("%w: %s: %s: %s", errSLO, c.Arm, c.Objective, c.Reason)
+		}
+	}
+	if p := s.Paired; p != nil && p.Verdict == summary.Inconclusive {
+		for _, v := range p.Scenarios {
+			if v.Verdict == summary.Inconclusive {
+				return fmt.Errorf("%w: %s: %s", errInconclusive, v.Name, v.Reason)
+			}
+		}
+	}
+	if failOnMiss {
+		for _, sc := range s.Scenarios {
 			if sc.Missed() > 0 {
 				return fmt.Errorf("%w: %s: %d of %d measured starts missed", errMisses, sc.Name, sc.Missed(), sc.N)
 			}
@@ -209,7 +282,7 @@ func validate(files []string, socketBase string, stdout io.Writer) error {
 			errs = append(errs, err)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: ok: suite %s, %d scenarios, %d planned starts\n", f, s.Name, len(s.Scenarios), len(s.Plan()))
+		fmt.Fprintf(stdout, "%s: ok: suite %s, %d scenarios, %d planned starts\n", f, s.Name, len(s.Scenarios), len(s.Plan(1)))
 	}
 	if len(errs) > 0 {
 		return &usageError{errors.Join(errs...)}

@@ -34,6 +34,7 @@ const (
 	LabelOwner    = "io.coldstart.owner" // "<pid>:<start ticks>:<pid namespace>" of the harness process (bench.Owner)
 	LabelScenario = "io.coldstart.scenario"
 	LabelSeq      = "io.coldstart.seq"
+	LabelVariant  = "io.coldstart.variant" // baseline | candidate, for a paired scenario
 )
 
 // ErrUnreachable marks errors where the engine did not answer at all.

@@ -175,6 +175,7 @@ const WALFile = "wal.jsonl"
 type Intent struct {
 	Seq       int         `json:"seq"`
 	Scenario  string      `json:"scenario"`
+	Variant   string      `json:"variant,omitempty"`
 	Kind      result.Kind `json:"kind"`
 	Iteration int         `json:"iter"`
 	Container string      `json:"container"` // the name the container will have

@@ -28,6 +28,9 @@ type Manifest struct {
 	Scenarios     []string          `json:"scenarios"`
 	Overrides     map[string]string `json:"overrides,omitempty"`
 	PlanOrder     string            `json:"plan_order"`
+	PlanSeed      int64             `json:"plan_seed"`      // draws the order within each pair; a resume replans with it
+	Gate          Gate              `json:"gate"`           // the paired verdict's rule
+	SLOs          map[string]SLO    `json:"slos,omitempty"` // per arm
 	Detection     string            `json:"detection"`
 	SuiteAbs      string            `json:"suite_abs"`
 	Fingerprint   string            `json:"host_fingerprint"`
@@ -66,4 +69,57 @@ type Engine struct {
 func Fingerprint(e Engine, kernel, cpu string, cores int) string {
 	return fmt.Sprintf("engine %s; api %s; cgroup v%s %s; kernel %s; cpu %s x%d",
 		e.EngineVersion, e.APIVersion, e.CgroupVersion, e.CgroupDriver, kernel, cpu, cores)
+}
+
+// Gate is the paired verdict's rule, recorded in the manifest so that a
+// report of the run draws the same verdict. The zero value takes the defaults.
+type Gate struct {
+	// ThresholdPct: a change counts only beyond ±this percent.
+	ThresholdPct float64 `json:"threshold_pct"`
+	// Confidence of the intervals and tests, family-wise over the paired
+	// scenarios (Bonferroni for the intervals, Holm for the p-values).
+	Confidence float64 `json:"confidence"`
+	// MaxDriftPct: the calibration workload's p50 may move this much between
+	// the halves of the run before the verdict is inconclusive.
+	MaxDriftPct float64 `json:"max_calibration_drift_pct"`
+	// MaxContendedShare: the share of paired starts that may run under
+	// contention before the verdict is inconclusive.
+	MaxContendedShare float64 `json:"max_contended_share"`
+}
+
+// Default gate rule.
+const (
+	DefaultThresholdPct      = 5
+	DefaultConfidence        = 0.95
+	DefaultMaxDriftPct       = 25
+	DefaultMaxContendedShare = 0.2
+)
+
+// WithDefaults fills the unset fields.
+func (g Gate) WithDefaults() Gate {
+	if g.ThresholdPct <= 0 {
+		g.ThresholdPct = DefaultThresholdPct
+	}
+	if g.Confidence <= 0 || g.Confidence >= 1 {
+		g.Confidence = DefaultConfidence
+	}
+	if g.MaxDriftPct <= 0 {
+		g.MaxDriftPct = DefaultMaxDriftPct
+	}
+	if g.MaxContendedShare <= 0 {
+		g.MaxContendedShare = DefaultMaxContendedShare
+	}
+	return g
+}
+
+// SLO are an arm's service-level objectives on its measured starts, as the
+// suite set them: a percentile of ready_ms under a bound (ms, 0 = none), and
+// the largest share of misses.
+type SLO struct {
+	P50MS       float64 `json:"p50_ms,omitempty"`
+	P90MS       float64 `json:"p90_ms,omitempty"`
+	P95MS       float64 `json:"p95_ms,omitempty"`
+	P99MS       float64 `json:"p99_ms,omitempty"`
+	MissRate    float64 `json:"miss_rate"`
+	HasMissRate bool    `json:"has_miss_rate"`
 }

@@ -44,6 +44,7 @@ type Record struct {
 	V         int       `json:"v"`
 	Run       string    `json:"run"`
 	Scenario  string    `json:"scenario"`
+	Variant   string    `json:"variant,omitempty"` // baseline | candidate, for a paired scenario
 	Kind      Kind      `json:"kind"`
 	Iteration int       `json:"iter"`
 	Seq       int       `json:"seq"`  // position in the run's plan
@@ -126,6 +127,18 @@ type Module struct {
 	CumulativeUS int64  `json:"cumulative_us"`
 	Depth        int    `json:"depth"`
 }
+
+// Arm names a series of starts: a scenario, or one variant of a paired
+// scenario ("app [candidate]"). Statistics are per arm.
+func Arm(scenario, variant string) string {
+	if variant == "" {
+		return scenario
+	}
+	return scenario + " [" + variant + "]"
+}
+
+// Arm is the series the record belongs to.
+func (r *Record) Arm() string { return Arm(r.Scenario, r.Variant) }
 
 // F returns a pointer to v, for the optional fields.
 func F(v float64) *float64 { return &v }

@@ -51,7 +51,7 @@ func FuzzParse(f *testing.F) {
 				total += sc.Warmup + sc.Runs + sc.ImportTime
 			}
 			if total < 1e5 {
-				if got := len(s.Plan()); got != total {
+				if got := len(s.Plan(1)); got != total {
 					t.Fatalf("plan has %d starts, want %d", got, total)
 				}
 			}

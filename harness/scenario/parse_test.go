@@ -258,12 +258,12 @@ func TestParseErrors(t *testing.T) {
 			`f.yaml:7:11: scenarios[2].name: "a" is already used at line 3`},
 		{"duplicate key", head + "    runs: 1\n    runs: 2\n", Options{},
 			"f.yaml:6:5: scenarios[0].runs: duplicate key; first at line 5"},
-		{"unknown keys", "suite: s\nlimits: {}\nsenarios: []\n" + "scenarios:\n  - name: a\n    image: a\n    imgae: b\n    memory: 1g\n    foo: 1\n", Options{},
+		{"unknown keys", "suite: s\nlimits: {}\nsenarios: []\n" + "scenarios:\n  - name: a\n    image: a\n    imgae: b\n    memory: 1g\n    frobnicate: 1\n", Options{},
 			"f.yaml:2:1: limits: unknown key; did you mean defaults.limits?\n" +
 				`f.yaml:3:1: senarios: unknown key; did you mean "scenarios"?` + "\n" +
 				`f.yaml:7:5: scenarios[0].imgae: unknown key; did you mean "image"?` + "\n" +
 				"f.yaml:8:5: scenarios[0].memory: unknown key; did you mean limits.memory?\n" +
-				"f.yaml:9:5: scenarios[0].foo: unknown key"},
+				"f.yaml:9:5: scenarios[0].frobnicate: unknown key"},
 		{"unknown nested keys", head + "    limits: {memroy: 1g, Cpus: 1}\n    health: {stauts: 200}\n    build: {contxt: .}\n", Options{},
 			`f.yaml:5:14: scenarios[0].limits.memroy: unknown key; did you mean "memory"?` + "\n" +
 				`f.yaml:5:26: scenarios[0].limits.Cpus: unknown key; did you mean "cpus"?` + "\n" +

@@ -2,33 +2,46 @@ package scenario
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/coldstart/coldstart/harness/result"
 )
 
 // PlanOrder describes the order Plan produces, for the run manifest.
-const PlanOrder = "warmups, then measured starts round-robin across scenarios, then diagnostic starts"
+const PlanOrder = "warmups, then measured starts round-robin across scenarios (a paired scenario's baseline and candidate in adjacent pairs, their order within each pair drawn with the recorded seed), then diagnostic starts"
 
-// Plan lists every start of the suite: each scenario's warmups first, then the
-// measured starts round-robin across scenarios (a, b, c, a, b, c, ...), so
-// that drift in the host (thermal, page cache, other load) spreads evenly
+// Plan lists every start of the suite: each scenario's warmups first, then
+// the measured starts round-robin across scenarios (a, b, c, a, b, c, ...),
+// so that drift in the host (thermal, page cache, other load) spreads evenly
 // over the scenarios instead of biasing whichever ran last, then the
-// diagnostic starts. Iteration counts within a scenario and kind.
-func (s *Suite) Plan() []Start {
+// diagnostic starts. A paired scenario's baseline and candidate take their
+// turn together, as an adjacent pair in an order drawn from seed (A B or
+// B A), so that both halves of a pair see the same host. Iteration counts
+// within a scenario entry and kind; the two starts of a pair share it.
+func (s *Suite) Plan(seed int64) []Start {
 	var plan []Start
 	for i, sc := range s.Scenarios {
 		for it := 0; it < sc.Warmup; it++ {
 			plan = append(plan, Start{Scenario: i, Iteration: it, Kind: result.KindWarmup})
 		}
 	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x636f6c64))
+	groups := s.turns()
 	most := 0
 	for _, sc := range s.Scenarios {
 		most = max(most, sc.Runs)
 	}
 	for it := 0; it < most; it++ {
-		for i, sc := range s.Scenarios {
-			if it < sc.Runs {
+		for _, g := range groups {
+			if it >= s.Scenarios[g[0]].Runs {
+				continue
+			}
+			if len(g) == 2 && rng.IntN(2) == 1 {
+				g = []int{g[1], g[0]}
+			}
+			for _, i := range g {
 				plan = append(plan, Start{Scenario: i, Iteration: it, Kind: result.KindMeasure})
 			}
 		}
@@ -39,6 +52,62 @@ func (s *Suite) Plan() []Start {
 		}
 	}
 	return plan
+}
+
+// turns groups the scenario entries that take a turn together: one plain
+// scenario, or a paired scenario's baseline and candidate.
+func (s *Suite) turns() [][]int {
+	var groups [][]int
+	at := map[string]int{}
+	for i, sc := range s.Scenarios {
+		if sc.Variant == "" {
+			groups = append(groups, []int{i})
+			continue
+		}
+		if g, ok := at[sc.Name]; ok {
+			groups[g] = append(groups[g], i)
+			continue
+		}
+		at[sc.Name] = len(groups)
+		groups = append(groups, []int{i})
+	}
+	return groups
+}
+
+// Paired reports whether the suite has a paired scenario.
+func (s *Suite) Paired() bool {
+	for _, sc := range s.Scenarios {
+		if sc.Variant != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Pair turns every selected scenario that is not a calibration into a paired
+// one: the baseline runs image baseline, the candidate image candidate, and
+// neither builds (the images must be on the engine). It is the command
+// line's way to a paired comparison: a CI job has two image tags.
+func (s *Suite) Pair(baseline, candidate string) error {
+	var out []Scenario
+	paired := 0
+	for _, sc := range s.Scenarios {
+		if sc.Calibration || sc.Variant != "" {
+			out = append(out, sc)
+			continue
+		}
+		paired++
+		for _, v := range []struct{ name, image string }{{VariantBaseline, baseline}, {VariantCandidate, candidate}} {
+			c := sc
+			c.Variant, c.Image, c.Build = v.name, v.image, nil
+			out = append(out, c)
+		}
+	}
+	if paired == 0 {
+		return fmt.Errorf("suite %s has no scenario to pair (calibration scenarios and paired ones are left as they are)", s.Name)
+	}
+	s.Scenarios = out
+	return nil
 }
 
 // Select keeps only the named scenarios, in file order. Unknown names are an
@@ -52,22 +121,25 @@ func (s *Suite) Select(names []string) error {
 		want[n] = true
 	}
 	var kept []Scenario
+	found := map[string]bool{}
 	for _, sc := range s.Scenarios {
 		if want[sc.Name] {
-			kept = append(kept, sc)
-			delete(want, sc.Name)
+			kept = append(kept, sc) // both variants of a paired scenario
+			found[sc.Name] = true
 		}
 	}
-	if len(want) > 0 {
+	if len(found) < len(want) {
 		var unknown, have []string
 		for _, n := range names {
-			if want[n] {
+			if !found[n] {
 				unknown = append(unknown, fmt.Sprintf("%q", n))
-				delete(want, n) // name each once
+				found[n] = true // name each once
 			}
 		}
 		for _, sc := range s.Scenarios {
-			have = append(have, sc.Name)
+			if !slices.Contains(have, sc.Name) {
+				have = append(have, sc.Name)
+			}
 		}
 		return fmt.Errorf("suite %s has no scenario %s (have %s)", s.Name, strings.Join(unknown, ", "), strings.Join(have, ", "))
 	}

@@ -30,7 +30,7 @@ func TestPlan(t *testing.T) {
 			[]Start{m(0, 0), m(1, 0), m(0, 1), m(1, 1)}},
 		{"empty", suiteOf(), nil},
 	} {
-		if got := tc.suite.Plan(); !reflect.DeepEqual(got, tc.want) {
+		if got := tc.suite.Plan(1); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s:\n got %v\nwant %v", tc.name, got, tc.want)
 		}
 	}

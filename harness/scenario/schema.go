@@ -16,8 +16,14 @@ import (
 var (
 	topKeys      = []string{"suite", "defaults", "scenarios"}
 	scenarioKeys = []string{"name", "setup", "build", "image", "entrypoint", "command", "env", "user",
-		"socket", "health", "limits", "deadline", "runs", "warmup", "import_time", "cache", "calibration"}
-	defaultsKeys = scenarioKeys[4:] // all but name, setup, build, image: those are one scenario's own
+		"socket", "health", "limits", "deadline", "runs", "warmup", "import_time", "cache", "slo",
+		"calibration", "baseline", "candidate"}
+	// All but name, setup, build, image, calibration and the variants: those
+	// are one scenario's own (refused in defaults with a reason).
+	defaultsKeys = scenarioKeys[4:17]
+	// variantKeys are what a baseline or candidate may set over its scenario.
+	variantKeys = []string{"image", "build", "entrypoint", "command", "env", "user", "limits"}
+	sloKeys     = []string{"p50", "p90", "p95", "p99", "miss_rate"}
 	buildKeys    = []string{"context", "dockerfile", "args"}
 	healthKeys   = []string{"method", "path", "status", "body", "timeout"}
 	limitsKeys   = []string{"cpus", "cpu_quota", "cpu_period", "memory", "memory_swap", "kernel_memory", "pids", "cpuset"}
@@ -27,6 +33,7 @@ var (
 type spec struct {
 	node                *yaml.Node
 	field               string
+	mode                specMode
 	given               map[string]bool // keys written, valid or not: only absent ones are "missing"
 	name, image, user   opt[string]
 	socket              opt[string]
@@ -40,6 +47,25 @@ type spec struct {
 	runs, warmup, diag  opt[int]
 	cache               opt[string]
 	calibration         opt[bool]
+	slo                 sloSpec
+	// variants: the baseline's and the candidate's overrides, for a
+	// paired comparison (nil when the scenario is not paired).
+	baseline, candidate *spec
+}
+
+// specMode says what a spec is: a scenario, the defaults, or a variant's
+// overrides of its scenario.
+type specMode int
+
+const (
+	inScenario specMode = iota
+	inDefaults
+	inVariant
+)
+
+type sloSpec struct {
+	p50, p90, p95, p99 opt[time.Duration]
+	missRate           opt[float64]
 }
 
 type envVar struct{ name, value string }
@@ -111,7 +137,7 @@ func (p *parser) suite(root *yaml.Node, s *Suite) {
 			haveName = true
 			name = p.name(e.v, "suite")
 		case "defaults":
-			defaults = p.spec(e.v, "defaults", true)
+			defaults = p.spec(e.v, "defaults", inDefaults)
 		case "scenarios":
 			haveScenarios = true
 			scenarios = p.scenarios(e.k, e.v)
@@ -144,14 +170,13 @@ func (p *parser) suite(root *yaml.Node, s *Suite) {
 				first[c.name.v] = c.name.n
 			}
 		}
-		sc := p.merge(s, &defaults, c)
 		if !c.given["socket"] && !defaults.given["socket"] && !defaultSocketChecked {
 			defaultSocketChecked = true
 			if msg := p.hostSocket(DefaultSocket); msg != "" {
 				p.errorf(c.node, join(c.field, "socket"), "default %s: %s", DefaultSocket, msg)
 			}
 		}
-		s.Scenarios = append(s.Scenarios, sc)
+		s.Scenarios = append(s.Scenarios, p.variants(s, &defaults, c)...)
 	}
 }
 
@@ -178,15 +203,15 @@ func (p *parser) scenarios(k, v *yaml.Node) []spec {
 			p.errorf(n, f, "want a mapping with name and image, got %s", describe(n))
 			continue
 		}
-		out = append(out, p.spec(n, f, false))
+		out = append(out, p.spec(n, f, inScenario))
 	}
 	return out
 }
 
-// spec reads a scenario, or with inDefaults the defaults.
-func (p *parser) spec(n *yaml.Node, field string, inDefaults bool) spec {
-	s := spec{node: n, field: field, given: map[string]bool{}}
-	if isNull(n) && inDefaults {
+// spec reads a scenario, the defaults, or a variant's overrides.
+func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
+	s := spec{node: n, field: field, mode: mode, given: map[string]bool{}}
+	if isNull(n) && mode == inDefaults {
 		return s
 	}
 	if n.Kind != yaml.MappingNode {
@@ -194,18 +219,17 @@ func (p *parser) spec(n *yaml.Node, field string, inDefaults bool) spec {
 		return s
 	}
 	known, moved := scenarioKeys, scenarioMoved
-	if inDefaults {
+	switch mode {
+	case inDefaults:
 		known = defaultsKeys
+	case inVariant:
+		known, moved = variantKeys, nil
 	}
 	for _, e := range p.entries(n, field) {
 		f := join(field, e.key)
 		s.given[e.key] = true
-		switch e.key {
-		case "name", "image", "build", "setup", "calibration":
-			if inDefaults {
-				p.errorf(e.k, f, "not allowed in defaults; set it per scenario")
-				continue
-			}
+		if !p.allowedIn(mode, e, f, known, moved) {
+			continue
 		}
 		switch e.key {
 		case "name":
@@ -250,11 +274,75 @@ func (p *parser) spec(n *yaml.Node, field string, inDefaults bool) spec {
 			}
 		case "calibration":
 			s.calibration = p.boolean(e.v, f)
+		case "slo":
+			s.slo = p.slo(e.v, f)
+		case "baseline", "candidate":
+			v := p.spec(e.v, f, inVariant)
+			if e.key == "baseline" {
+				s.baseline = &v
+			} else {
+				s.candidate = &v
+			}
 		default:
 			p.unknown(e, field, known, moved)
 		}
 	}
 	return s
+}
+
+// allowedIn reports whether a key may be written where it is, and says why
+// not: some keys are one scenario's own, and a variant overrides only what
+// makes a baseline differ from its candidate.
+func (p *parser) allowedIn(mode specMode, e entry, f string, known []string, moved map[string]string) bool {
+	switch {
+	case mode == inDefaults && slices.Contains([]string{"name", "image", "build", "setup", "calibration", "baseline", "candidate"}, e.key):
+		p.errorf(e.k, f, "not allowed in defaults; set it per scenario")
+		return false
+	case mode == inVariant && !slices.Contains(variantKeys, e.key):
+		if slices.Contains(scenarioKeys, e.key) {
+			p.errorf(e.k, f, "a variant sets only %s; %s is the scenario's, the same for both variants", strings.Join(variantKeys, ", "), e.key)
+		} else {
+			p.unknown(e, strings.TrimSuffix(f, "."+e.key), known, moved)
+		}
+		return false
+	}
+	return true
+}
+
+// slo reads service-level objectives: percentiles of ready_ms under a
+// bound, and a largest share of misses.
+func (p *parser) slo(n *yaml.Node, field string) sloSpec {
+	var o sloSpec
+	entries, _ := p.mapping(n, field)
+	for _, e := range entries {
+		f := join(field, e.key)
+		switch e.key {
+		case "p50", "p90", "p95", "p99":
+			d, ok := p.duration(e.v, f)
+			switch {
+			case !ok:
+			case d <= 0 || d > maxDeadline:
+				p.errorf(e.v, f, "want a duration above 0 and at most 10m, got %s", e.v.Value)
+			default:
+				v := some(d, e.v, f)
+				switch e.key {
+				case "p50":
+					o.p50 = v
+				case "p90":
+					o.p90 = v
+				case "p95":
+					o.p95 = v
+				default:
+					o.p99 = v
+				}
+			}
+		case "miss_rate":
+			o.missRate = p.percent(e.v, f)
+		default:
+			p.unknown(e, field, sloKeys, nil)
+		}
+	}
+	return o
 }
 
 // list reads a list of strings; a single string is a list of one.
@@ -623,6 +711,71 @@ func (p *parser) merge(s *Suite, d, c *spec) Scenario {
 		p.errorf(c.node, join(field, "image"), "missing; set image or build")
 	}
 	return sc
+}
+
+// variants merges a scenario, or for a paired one its baseline and its
+// candidate: each its scenario with the variant's overrides on top.
+func (p *parser) variants(s *Suite, d, c *spec) []Scenario {
+	if c.baseline == nil && c.candidate == nil {
+		sc := p.merge(s, d, c)
+		sc.SLO = mergeSLO(d.slo, c.slo)
+		return []Scenario{sc}
+	}
+	if c.calibration.v {
+		p.errorf(c.node, join(c.field, "candidate"), "a calibration scenario is not paired: it measures the platform for both variants")
+	}
+	var out []Scenario
+	for _, v := range []struct {
+		name string
+		o    *spec
+	}{{VariantBaseline, c.baseline}, {VariantCandidate, c.candidate}} {
+		o := spec{given: map[string]bool{}}
+		if v.o != nil {
+			o = *v.o
+		}
+		merged := overlay(c, &o)
+		sc := p.merge(s, d, &merged)
+		sc.Variant, sc.SLO = v.name, mergeSLO(d.slo, c.slo)
+		if o.build.set && !o.image.set && s.Name != "" && sc.Name != "" {
+			sc.Image = "coldstart/" + s.Name + "-" + sc.Name + "-" + v.name + ":latest"
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+// overlay is a scenario's spec with a variant's overrides on top: the
+// variant's image or build replaces the scenario's, its env variables and
+// limits replace those of the same name (the CPU keys as a group).
+func overlay(c, v *spec) spec {
+	o := *c
+	o.given = maps.Clone(c.given)
+	for k := range v.given {
+		o.given[k] = true
+	}
+	if v.image.set || v.build.set {
+		o.image, o.build = v.image, v.build
+	}
+	o.entrypoint, o.command, o.user = or(v.entrypoint, c.entrypoint), or(v.command, c.command), or(v.user, c.user)
+	if v.env.set {
+		o.env = some(append(slices.Clone(c.env.v), v.env.v...), v.env.n, v.env.field)
+	}
+	l, vl := c.limits, v.limits
+	if vl.cpuGiven {
+		l.cpuGiven, l.cpus, l.quota, l.period = true, vl.cpus, vl.quota, vl.period
+	}
+	l.memory, l.swap, l.kernel = or(vl.memory, l.memory), or(vl.swap, l.swap), or(vl.kernel, l.kernel)
+	l.pids, l.cpuset = or(vl.pids, l.pids), or(vl.cpuset, l.cpuset)
+	o.limits = l
+	return o
+}
+
+func mergeSLO(d, c sloSpec) SLO {
+	mr := or(c.missRate, d.missRate)
+	return SLO{
+		P50: or(c.p50, d.p50).v, P90: or(c.p90, d.p90).v, P95: or(c.p95, d.p95).v, P99: or(c.p99, d.p99).v,
+		MissRate: mr.v, HasMissRate: mr.set,
+	}
 }
 
 // mergeLimits fills a scenario's limits from its own, the defaults', and the

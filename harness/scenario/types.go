@@ -62,8 +62,33 @@ type Scenario struct {
 	// Calibration marks the null workload whose ready time is the
 	// platform's share (engine + runtime + CFS) under these limits.
 	Calibration bool
-	Line        int // line of the scenario in the suite file
+	// Variant is "" for a plain scenario; a paired scenario is two entries
+	// of the same Name, VariantBaseline and VariantCandidate, whose measured
+	// starts run in adjacent pairs.
+	Variant string
+	SLO     SLO
+	Line    int // line of the scenario in the suite file
 }
+
+// Arm is the series this entry's starts form: "app", or "app [candidate]".
+func (sc *Scenario) Arm() string { return result.Arm(sc.Name, sc.Variant) }
+
+// Variants of a paired scenario.
+const (
+	VariantBaseline  = "baseline"
+	VariantCandidate = "candidate"
+)
+
+// SLO are a scenario's service-level objectives on its measured starts.
+// A zero duration is no objective on that percentile.
+type SLO struct {
+	P50, P90, P95, P99 time.Duration
+	MissRate           float64 // largest share of misses, 0..1
+	HasMissRate        bool    // a miss_rate objective was given (0% is one)
+}
+
+// Any reports whether there is at least one objective.
+func (o SLO) Any() bool { return o.P50 > 0 || o.P90 > 0 || o.P95 > 0 || o.P99 > 0 || o.HasMissRate }
 
 // Build describes an image built locally through the engine API, never pulled.
 type Build struct {

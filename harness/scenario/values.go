@@ -194,6 +194,27 @@ func (p *parser) deadline(n *yaml.Node, field string) opt[time.Duration] {
 	return opt[time.Duration]{}
 }
 
+// percent reads a share written as a percentage, "1%" or "0.5%", into a
+// fraction (0.01, 0.005).
+func (p *parser) percent(n *yaml.Node, field string) opt[float64] {
+	if !p.scalar(n, field, `a percentage like "1%"`) {
+		return opt[float64]{}
+	}
+	num, ok := strings.CutSuffix(strings.TrimSpace(n.Value), "%")
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	switch {
+	case !ok:
+		p.errorf(n, field, `want a percentage like "1%%", got %s (write the %% sign: 1 would be ambiguous)`, quote(n.Value))
+	case err != nil || math.IsNaN(v):
+		p.errorf(n, field, "bad percentage %s", quote(n.Value))
+	case v < 0 || v > 100:
+		p.errorf(n, field, "want 0%% to 100%%, got %s", n.Value)
+	default:
+		return some(v/100, n, field)
+	}
+	return opt[float64]{}
+}
+
 var sizeRE = lazyRE(`^([0-9]+)([A-Za-z]*)$`)
 
 var sizeUnits = map[string]int64{

@@ -81,14 +81,15 @@ func readyByScenario(recs []result.Record) (map[string][]float64, []string) {
 		if r.Kind != result.KindMeasure {
 			continue
 		}
-		if _, ok := out[r.Scenario]; !ok {
-			order = append(order, r.Scenario)
+		arm := r.Arm()
+		if _, ok := out[arm]; !ok {
+			order = append(order, arm)
 		}
 		v := math.Inf(1)
 		if r.Outcome == result.OK && r.ReadyMS != nil {
 			v = *r.ReadyMS
 		}
-		out[r.Scenario] = append(out[r.Scenario], v)
+		out[arm] = append(out[arm], v)
 	}
 	return out, order
 }

@@ -14,6 +14,15 @@ func OfRun(recs []result.Record, m result.Manifest, interrupted bool, journalWar
 	for _, w := range journalWarnings {
 		s.Warnings = append(s.Warnings, Warning{Code: Journal, Message: w})
 	}
+	cal := ""
+	for _, sc := range s.Scenarios {
+		if sc.Calibration {
+			cal = sc.Name
+			break
+		}
+	}
+	s.Paired = ComparePaired(recs, m.Gate, cal)
+	s.SLOs = CheckSLOs(s, m.SLOs)
 	if n := len(m.Resumes); n > 0 {
 		forced := 0
 		for _, r := range m.Resumes {

@@ -36,6 +36,10 @@ type Summary struct {
 	Warnings         []Warning  `json:"warnings"` // about the run as a whole
 	Harness          *Cost      `json:"harness,omitempty"`
 	Resumed          int        `json:"resumed,omitempty"` // times the run was resumed after an interruption
+	// Paired is the paired comparison, when the run has paired scenarios.
+	Paired *Paired `json:"paired,omitempty"`
+	// SLOs are the suite's objectives checked on this run.
+	SLOs []SLOCheck `json:"slos,omitempty"`
 }
 
 // Cost is what the harness itself spent on the measured part of a run.
@@ -49,7 +53,9 @@ type Cost struct {
 
 // Scenario is the statistics of one scenario.
 type Scenario struct {
-	Name        string  `json:"name"`
+	Name        string  `json:"name"`               // the arm: "app", or "app [candidate]" for a paired scenario's variant
+	Scenario    string  `json:"scenario,omitempty"` // of a variant: its scenario ("app")
+	Variant     string  `json:"variant,omitempty"`
 	Image       string  `json:"image"`
 	DeadlineMS  float64 `json:"deadline_ms"`
 	N           int     `json:"n"`      // measured starts
@@ -103,10 +109,11 @@ func Compute(recs []result.Record, opt Options) *Summary {
 	byName := map[string][]result.Record{}
 	order := slices.Clone(opt.Order)
 	for _, r := range recs {
-		if _, ok := byName[r.Scenario]; !ok && !slices.Contains(order, r.Scenario) {
-			order = append(order, r.Scenario)
+		arm := r.Arm()
+		if _, ok := byName[arm]; !ok && !slices.Contains(order, arm) {
+			order = append(order, arm)
 		}
-		byName[r.Scenario] = append(byName[r.Scenario], r)
+		byName[arm] = append(byName[arm], r)
 	}
 	seen := map[string]bool{}
 	for _, name := range order {
@@ -131,6 +138,9 @@ func scenario(name string, recs []result.Record) Scenario {
 	for _, r := range recs {
 		if sc.Image == "" {
 			sc.Image = r.Image
+		}
+		if r.Variant != "" {
+			sc.Scenario, sc.Variant = r.Scenario, r.Variant
 		}
 		switch r.Kind {
 		case result.KindMeasure:
