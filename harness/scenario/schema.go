@@ -24,9 +24,9 @@ var (
 	// variantKeys are what a baseline or candidate may set over its scenario.
 	variantKeys = []string{"image", "build", "entrypoint", "command", "env", "user", "limits"}
 	sloKeys     = []string{"p50", "p90", "p95", "p99", "miss_rate"}
-	buildKeys    = []string{"context", "dockerfile", "args"}
-	healthKeys   = []string{"method", "path", "status", "body", "timeout"}
-	limitsKeys   = []string{"cpus", "cpu_quota", "cpu_period", "memory", "memory_swap", "kernel_memory", "pids", "cpuset"}
+	buildKeys   = []string{"context", "dockerfile", "args"}
+	healthKeys  = []string{"method", "path", "status", "body", "timeout"}
+	limitsKeys  = []string{"cpus", "cpu_quota", "cpu_period", "memory", "memory_swap", "kernel_memory", "pids", "cpuset"}
 )
 
 // spec is a scenario or the defaults as written: only what the file sets.
