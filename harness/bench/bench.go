@@ -84,7 +84,8 @@ type Runner struct {
 		Intend(journal.Intent) error
 	}
 
-	pending []string // containers whose removal failed because the engine was gone
+	pending []string    // containers whose removal failed because the engine was gone
+	daemons *enginePIDs // the engine's processes, for interference
 	// observed holds, per scenario, the limits the engine recorded for its
 	// first healthy start (inspect), for the later ones.
 	observed map[*scenario.Scenario]cgroup.Observed
@@ -176,6 +177,15 @@ func (r *Runner) removePending(ctx context.Context) {
 		cancel()
 	}
 	r.pending = still
+}
+
+// engine returns the engine's daemons, found on first use.
+func (r *Runner) engine() *enginePIDs {
+	if r.daemons == nil {
+		r.daemons = &enginePIDs{}
+		r.daemons.scan()
+	}
+	return r.daemons
 }
 
 // Pending lists the containers the runner could not remove (engine gone).

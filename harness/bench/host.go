@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -16,8 +17,9 @@ import (
 
 // Contention thresholds: a start is flagged when other work kept more than
 // this share of the host's CPUs busy during it, or the hypervisor stole more
-// than this share. Measured here: a quiet host shows 5-25% "other" during a
-// start (the engine's own create/start/remove work counts as other).
+// than this share. "Other" excludes the container, the harness and the
+// engine's own processes (dockerd, containerd, the start's shim and the runc
+// it ran), so that a quiet host shows next to none.
 const (
 	contendedBusyPct  = 50
 	contendedStealPct = 10
@@ -29,16 +31,107 @@ type hostMark struct {
 	busy, steal uint64 // jiffies, all CPUs
 	total       uint64
 	self        time.Duration // the harness's own CPU
+	engine      time.Duration // the engine daemons' CPU (with their reaped children)
 }
 
 // jiffy is USER_HZ, 100 on every Linux ABI that matters.
 const jiffy = 10 * time.Millisecond
 
-func markHost() hostMark {
+// engineDaemons are the names of the engine's long-lived processes.
+var engineDaemons = []string{"dockerd", "containerd"}
+
+// enginePIDs finds the engine's daemons once per process: a /proc scan is
+// too dear for every start. A daemon that restarts is found again (see
+// markHost).
+type enginePIDs struct {
+	pids []int
+}
+
+func (e *enginePIDs) scan() {
+	e.pids = e.pids[:0]
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, ent := range ents {
+		pid, err := strconv.Atoi(ent.Name())
+		if err != nil {
+			continue
+		}
+		b, err := cgroup.ReadSmall("/proc/" + ent.Name() + "/comm")
+		if err == nil && slices.Contains(engineDaemons, string(bytes.TrimSpace(b))) {
+			e.pids = append(e.pids, pid)
+		}
+	}
+}
+
+// cpu sums the daemons' CPU; a daemon gone (restarted) triggers a rescan.
+func (e *enginePIDs) cpu() time.Duration {
+	var sum time.Duration
+	for _, pid := range e.pids {
+		t, _, ok := procCPU(pid)
+		if !ok {
+			e.scan()
+			return e.cpu()
+		}
+		sum += t
+	}
+	return sum
+}
+
+// procCPU reads a process's CPU time with its reaped children's (utime,
+// stime, cutime, cstime) and its parent, from /proc/PID/stat.
+func procCPU(pid int) (cpu time.Duration, ppid int, ok bool) {
+	b, err := cgroup.ReadSmall("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	i := bytes.LastIndexByte(b, ')') // the command name may hold spaces
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := bytes.Fields(b[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 15 {
+		return 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(string(f[1]))
+	var ticks uint64
+	for _, k := range f[11:15] { // fields 14-17
+		v, _ := strconv.ParseUint(string(k), 10, 64)
+		ticks += v
+	}
+	return time.Duration(ticks) * jiffy, ppid, true
+}
+
+// shimCPU is the CPU of the shim that runs a container (the parent of its
+// first process), with the runc it ran and reaped: engine work born with
+// this start, so all of it counts. 0 when it cannot be found.
+func shimCPU(procsFile string) time.Duration {
+	b, err := cgroup.ReadSmall(procsFile)
+	if err != nil {
+		return 0
+	}
+	first, _, _ := bytes.Cut(b, []byte("\n"))
+	pid, err := strconv.Atoi(string(bytes.TrimSpace(first)))
+	if err != nil {
+		return 0
+	}
+	_, ppid, ok := procCPU(pid)
+	if !ok || ppid <= 1 {
+		return 0
+	}
+	cpu, _, _ := procCPU(ppid)
+	return cpu
+}
+
+func markHost(engine *enginePIDs) hostMark {
 	m := hostMark{at: time.Now()}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		m.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if engine != nil {
+		m.engine = engine.cpu()
 	}
 	b, err := cgroup.ReadSmall("/proc/stat")
 	if err != nil {
@@ -93,21 +186,24 @@ func siblings(cgroupRoot, path string) int {
 }
 
 // interference compares two marks around a start: the CPU that neither the
-// container nor the harness used is other work on the host.
-func interference(a, b hostMark, containerCPU time.Duration, others int) *result.HostLoad {
+// container, the harness nor the engine (daemons and this start's shim) used
+// is other work on the host.
+func interference(a, b hostMark, containerCPU, shim time.Duration, others int) *result.HostLoad {
 	wall := b.at.Sub(a.at)
 	if wall <= 0 || b.total <= a.total {
 		return nil
 	}
 	cores := runtime.NumCPU()
 	capacity := float64(wall) * float64(cores)
-	other := time.Duration(b.busy-a.busy)*jiffy - containerCPU - (b.self - a.self)
+	engine := max(b.engine-a.engine, 0) + shim
+	other := time.Duration(b.busy-a.busy)*jiffy - containerCPU - (b.self - a.self) - engine
 	if other < 0 {
 		other = 0
 	}
 	h := &result.HostLoad{
 		Load1:           load1(),
 		OtherBusyPct:    round1(100 * float64(other) / capacity),
+		EngineBusyPct:   round1(100 * float64(engine) / capacity),
 		StealPct:        round1(100 * float64(b.steal-a.steal) / float64(b.total-a.total)),
 		OtherContainers: others,
 	}

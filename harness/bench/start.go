@@ -74,7 +74,7 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 		return s.fail(result.StartFailed, err)
 	}
 	defer os.RemoveAll(s.dir)
-	before := markHost()
+	before := markHost(r.engine())
 	if err := s.create(ctx); err != nil {
 		if errors.Is(err, errInterrupted) {
 			return nil
@@ -99,7 +99,7 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 	if !s.classify(res, werr) {
 		return nil
 	}
-	s.hostLoad(before, markHost())
+	s.hostLoad(before, markHost(r.engine()))
 	s.inspect()
 	if st.Kind == result.KindDiagnostic && r.Imports != nil {
 		s.importProfile()
@@ -309,15 +309,16 @@ func (s *start) sample() {
 
 // hostLoad records what else the host did between the two marks.
 func (s *start) hostLoad(before, after hostMark) {
-	var cpu time.Duration
+	var cpu, shim time.Duration
 	if s.rec.Cgroup != nil {
 		cpu = time.Duration(s.rec.Cgroup.CPUUsageMS * float64(time.Millisecond))
 	}
 	var cgPath string
 	if s.r.CgroupPath != nil {
 		cgPath = s.r.CgroupPath(s.id)
+		shim = shimCPU(filepath.Join(s.r.CgroupRoot, cgPath, "cgroup.procs"))
 	}
-	s.rec.Host = interference(before, after, cpu, siblings(s.r.CgroupRoot, cgPath))
+	s.rec.Host = interference(before, after, cpu, shim, siblings(s.r.CgroupRoot, cgPath))
 }
 
 // inspect fills exit state, OOM, StartedAt, the limits table and the log

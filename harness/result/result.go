@@ -107,7 +107,8 @@ type Sample struct {
 // readiness or the end).
 type HostLoad struct {
 	Load1           float64 `json:"load1"`
-	OtherBusyPct    float64 `json:"other_busy_pct"` // CPU used by neither the container nor the harness, % of all cores
+	OtherBusyPct    float64 `json:"other_busy_pct"`  // CPU used by neither the container, the harness nor the engine, % of all cores
+	EngineBusyPct   float64 `json:"engine_busy_pct"` // the engine's (dockerd, containerd, the start's shim and runc), % of all cores
 	StealPct        float64 `json:"steal_pct"`
 	OtherContainers int     `json:"other_containers"` // container cgroups beside this one
 	Contended       bool    `json:"contended"`
