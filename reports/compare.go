@@ -20,14 +20,24 @@ func RenderComparison(w io.Writer, c *summary.Comparison, format string) error {
 		_, err = w.Write(append(b, '\n'))
 		return err
 	}
-	header := []string{"scenario", "n old/new", "misses old/new", "p50 old", "p50 new", "Δp50", "CI", "p95 old", "p95 new", "Δp95", "CI", "U-test p"}
+	header := []string{"scenario", "n old/new", "misses old/new", "p50 old", "p50 new", "Δp50", "CI", "calibration Δp50",
+		"p95 old", "p95 new", "Δp95", "CI", "U-test p", "miss p"}
+	cal := "none"
+	if c.Calibration != nil {
+		cal = pctVal(c.Calibration.P50.Pct, c.Calibration.P50.Significant)
+	}
 	var rows [][]string
 	for _, d := range c.Scenarios {
-		rows = append(rows, []string{d.Name, fmt.Sprintf("%d/%d", d.OldN, d.NewN), fmt.Sprintf("%d/%d", d.OldMisses, d.NewMisses),
-			cmpVal(d.P50.Old), cmpVal(d.P50.New), pctVal(d.P50.Pct, d.P50.Significant), ci(d.P50),
-			cmpVal(d.P95.Old), cmpVal(d.P95.New), pctVal(d.P95.Pct, d.P95.Significant), ci(d.P95), fmt.Sprintf("%.3g", d.P)})
+		name := d.Name
+		if d.Calibration {
+			name += " (calibration)"
+		}
+		rows = append(rows, []string{name, fmt.Sprintf("%d/%d", d.OldN, d.NewN), fmt.Sprintf("%d/%d", d.OldMisses, d.NewMisses),
+			cmpVal(d.P50.Old), cmpVal(d.P50.New), pctVal(d.P50.Pct, d.P50.Significant), ci(d.P50), cal,
+			cmpVal(d.P95.Old), cmpVal(d.P95.New), pctVal(d.P95.Pct, d.P95.Significant), ci(d.P95), fmt.Sprintf("%.3g", d.P), fmt.Sprintf("%.3g", d.MissP)})
 	}
-	note := fmt.Sprintf("ready_ms, old vs new; %.0f%% confidence intervals of the change: %s. * = the interval excludes 0.", 100*c.Confidence, c.Method)
+	note := fmt.Sprintf("ready_ms, old vs new; %.0f%% confidence intervals of the change: %s. * = the interval excludes 0, ? = the data do not bound it.\nCaveat: %s.",
+		100*c.Confidence, c.Method, c.Caveat)
 	if format == "markdown" {
 		fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat(" --- |", len(header)))
 		for _, r := range rows {
@@ -56,7 +66,7 @@ func RenderComparison(w io.Writer, c *summary.Comparison, format string) error {
 func cmpVal(v summary.Value) string {
 	switch {
 	case v.Censored:
-		return "censored"
+		return "> " + trim(fmt.Sprintf("%.1f", v.Bound))
 	case v.Known:
 		return fmt.Sprintf("%.1f", v.V)
 	}
@@ -77,7 +87,7 @@ func pctVal(v summary.Value, sig bool) string {
 func ci(d summary.Delta) string {
 	b := func(v summary.Value) string {
 		if !v.Known {
-			return "∞"
+			return "?"
 		}
 		return fmt.Sprintf("%+.1f%%", v.V)
 	}

@@ -33,7 +33,7 @@ var formats = []Format{
 	{Name: "markdown", Ext: ".md", Doc: "the text report as GitHub Markdown tables", Render: renderMarkdown},
 	{Name: "json", Ext: ".json", Doc: "the summary (summary.json), indented", Render: renderJSON},
 	{Name: "csv", Ext: ".csv", Doc: "one row per start, all kinds, stable column order; empty cell for a missing value", Render: renderCSV},
-	{Name: "benchfmt", Ext: ".bench", Doc: "Go benchmark format for benchstat: one line per measured ok start; misses noted in comments", Render: renderBench},
+	{Name: "benchfmt", Ext: ".bench", Doc: "Go benchmark format for benchstat: one line per measured start, a miss at its deadline with 1 miss/op", Render: renderBench},
 	{Name: "junit", Ext: ".xml", Doc: "JUnit XML: a testsuite per scenario, a testcase per measured start, plus p95_within_deadline", Render: renderJUnit},
 	{Name: "html", Ext: ".html", Doc: "one self-contained page (no script, no network): deadline verdicts, SVG plots of every scenario, the numbers behind each", Render: renderHTML},
 }

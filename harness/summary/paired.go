@@ -127,6 +127,9 @@ func pairsOf(recs []result.Record) (order []string, pairs map[string][]pair) {
 		if r.Kind != result.KindMeasure || r.Variant == "" {
 			continue
 		}
+		if _, ok := readyValue(r); !ok {
+			continue // malformed: left out, as everywhere
+		}
 		if at[r.Scenario] == nil {
 			at[r.Scenario] = map[int]*pair{}
 			order = append(order, r.Scenario)

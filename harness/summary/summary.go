@@ -62,6 +62,7 @@ type Scenario struct {
 	OK          int     `json:"ok"`     // measured starts that got ready
 	Misses      Counts  `json:"misses"` // measured starts by non-ok outcome, zeros included
 	NWarmup     int     `json:"n_warmup"`
+	Malformed   int     `json:"malformed,omitempty"` // measured records that cannot be measured (ok without ready_ms), left out
 	NDiagnostic int     `json:"n_diagnostic"`
 
 	ReadyMS  CensoredDist `json:"ready_ms"`
@@ -144,6 +145,10 @@ func scenario(name string, recs []result.Record) Scenario {
 		}
 		switch r.Kind {
 		case result.KindMeasure:
+			if _, ok := readyValue(&r); !ok {
+				sc.Malformed++ // left out of every statistic, as compare does
+				continue
+			}
 			measured = append(measured, r)
 		case result.KindWarmup:
 			sc.NWarmup++

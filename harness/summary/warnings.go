@@ -28,8 +28,9 @@ const (
 	UnknownKind      Code = "unknown_kind"
 	OtherRun         Code = "other_run" // records of another run id
 	Contended        Code = "contended"
-	Journal          Code = "journal" // the journal was repaired (a torn last line dropped)
-	Resumed          Code = "resumed" // the run was resumed after an interruption
+	Journal          Code = "journal"   // the journal was repaired (a torn last line dropped)
+	Malformed        Code = "malformed" // records that cannot be measured (ok without ready_ms)
+	Resumed          Code = "resumed"   // the run was resumed after an interruption
 )
 
 // Warning is a non-fatal finding, carried as data.
@@ -56,6 +57,9 @@ func scenarioWarnings(sc *Scenario, recs []result.Record, limitsFrom int) []Warn
 	n := sc.N
 	if n == 0 {
 		w = append(w, warnf(NoStarts, "no measured starts"))
+	}
+	if sc.Malformed > 0 {
+		w = append(w, warnf(Malformed, "%d measured records say ok but have no ready_ms (a damaged journal?): left out of every statistic", sc.Malformed))
 	}
 	if sc.Contended > 0 {
 		w = append(w, warnf(Contended, "%d of %d measured starts ran under contention (other work above half the host's CPUs, or steal above 10%%): their times include interference", sc.Contended, n))
