@@ -20,6 +20,10 @@ type Observed struct {
 	Memory, MemorySwap            int64
 	KernelMemory                  int64
 	Pids                          int64
+	// KernelMemoryUnsupported, when set, says why the engine never took a
+	// kernel-memory limit (API >= 1.42 dropped the field): inspect's zero
+	// then means "not asked", not "unlimited".
+	KernelMemoryUnsupported string
 }
 
 // Compare puts each limit's request, inspect's claim and the cgroup's value
@@ -28,17 +32,54 @@ type Observed struct {
 // was not requested is OK whatever the cgroup holds, since nothing was asked
 // (Docker itself sets memory+swap to twice the memory when only memory is set).
 // pids gets a row only when requested.
+//
+// On cgroup v2 the memory_swap row names the two files it adds up: Docker's
+// MemorySwap is memory+swap, v2's memory.swap.max is swap alone. The
+// kernel_memory row says when v2 (no such limit) or the engine (API >= 1.42)
+// is why it is not enforced.
 func Compare(req scenario.Limits, observed Observed, enf Enforced) []result.Limit {
+	swap := compareValue("memory_swap", req.MemorySwap, observed.MemorySwap, enf.MemorySwap, formatBytes)
+	kmem := compareValue("kernel_memory", req.KernelMemory, observed.KernelMemory, enf.KernelMemory, formatBytes)
+	if enf.CgroupVersion == 2 {
+		swap.Enforced = fmt.Sprintf("%s (memory.max %s + memory.swap.max %s)",
+			formatLimit(enf.MemorySwap), formatV2(enf.Memory), formatV2(enf.Swap))
+		if req.KernelMemory > 0 {
+			kmem.Enforced = "not enforced (cgroup v2 has no kernel-memory limit)"
+		}
+	}
+	if observed.KernelMemoryUnsupported != "" && req.KernelMemory != 0 {
+		kmem.Observed = observed.KernelMemoryUnsupported
+	}
 	rows := []result.Limit{
 		compareCPU(req, observed, enf),
 		compareValue("memory", req.Memory, observed.Memory, enf.Memory, formatBytes),
-		compareValue("memory_swap", req.MemorySwap, observed.MemorySwap, enf.MemorySwap, formatBytes),
-		compareValue("kernel_memory", req.KernelMemory, observed.KernelMemory, enf.KernelMemory, formatBytes),
+		swap,
+		kmem,
 	}
 	if req.Pids != 0 {
 		rows = append(rows, compareValue("pids", req.Pids, observed.Pids, enf.Pids, formatCount))
 	}
 	return rows
+}
+
+// formatLimit is a byte limit or "unlimited".
+func formatLimit(n int64) string {
+	if n == Unlimited {
+		return "unlimited"
+	}
+	return formatBytes(n)
+}
+
+// formatV2 writes a byte limit as a v2 file spells "no limit" ("max"); an
+// absent file (no swap accounting) reads as max too.
+func formatV2(n int64) string {
+	switch n {
+	case Unlimited:
+		return "max"
+	case 0:
+		return "0"
+	}
+	return formatBytes(n)
 }
 
 func compareCPU(req scenario.Limits, obs Observed, enf Enforced) result.Limit {
