@@ -427,7 +427,8 @@ func (r *Runner) inspect(ctx context.Context, rec *result.Record, id string, sc 
 	if enf != nil {
 		// Requested (suite) vs observed (inspect) vs enforced (the cgroup's own files).
 		obs := cgroup.Observed{CPUQuota: st.CPUQuota, CPUPeriod: st.CPUPeriod, NanoCPUs: st.NanoCPUs,
-			Memory: st.Memory, MemorySwap: st.MemorySwap, KernelMemory: st.KernelMemory, Pids: st.Pids}
+			Memory: st.Memory, MemorySwap: st.MemorySwap, KernelMemory: st.KernelMemory, Pids: st.Pids,
+			KernelMemoryUnsupported: st.KernelMemoryUnsupported}
 		rec.Limits = cgroup.Compare(sc.Limits, obs, *enf)
 	}
 	if rec.Outcome != result.OK {
