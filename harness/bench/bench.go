@@ -371,7 +371,7 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 	if r.CgroupPath != nil {
 		path = r.CgroupPath(id)
 	}
-	rec.Host = interference(before, after, cpu, siblings(r.CgroupRoot, path))
+	rec.Host = interference(before, after, cpu, siblings(r.CgroupRoot, path, id))
 	r.inspect(cleanCtx, rec, id, sc, enf)
 	if st.Kind == scenario.KindDiagnostic && r.Imports != nil {
 		ictx, cancel := context.WithTimeout(cleanCtx, 10*time.Second)
