@@ -401,7 +401,7 @@ func kernelMemoryNote(api string, hostSupports bool) string {
 	case !versions.LessThan(api, kernelMemoryDropped):
 		return fmt.Sprintf("not supported by this engine (API %s; dropped in %s)", api, kernelMemoryDropped)
 	case !hostSupports:
-		return fmt.Sprintf("not supported by this engine here (API %s: discarded, no kernel-memory limit in this host's cgroups)", api)
+		return fmt.Sprintf("not supported by this engine here (API %s: discarded, no kernel-memory limit on this host)", api)
 	}
 	return ""
 }

@@ -97,7 +97,7 @@ func TestKernelMemoryNote(t *testing.T) {
 		want         string
 	}{
 		{"1.41", true, ""},
-		{"1.41", false, "not supported by this engine here (API 1.41: discarded, no kernel-memory limit in this host's cgroups)"},
+		{"1.41", false, "not supported by this engine here (API 1.41: discarded, no kernel-memory limit on this host)"},
 		{"1.42", true, "not supported by this engine (API 1.42; dropped in 1.42)"},
 		{"1.45", false, "not supported by this engine (API 1.45; dropped in 1.42)"},
 	} {
