@@ -21,8 +21,9 @@ type Observed struct {
 	KernelMemory                  int64
 	Pids                          int64
 	// KernelMemoryUnsupported, when set, says why the engine never took a
-	// kernel-memory limit (API >= 1.42 dropped the field): inspect's zero
-	// then means "not asked", not "unlimited".
+	// kernel-memory limit (API >= 1.42 dropped the field; an older engine on
+	// a cgroup v2 host discards it): inspect's zero then means "not taken",
+	// not "unlimited".
 	KernelMemoryUnsupported string
 }
 
@@ -35,8 +36,8 @@ type Observed struct {
 //
 // On cgroup v2 the memory_swap row names the two files it adds up: Docker's
 // MemorySwap is memory+swap, v2's memory.swap.max is swap alone. The
-// kernel_memory row says when v2 (no such limit) or the engine (API >= 1.42)
-// is why it is not enforced.
+// kernel_memory row says when v2 (no such limit) or the engine (which did not
+// take it) is why it is not enforced.
 func Compare(req scenario.Limits, observed Observed, enf Enforced) []result.Limit {
 	swap := compareValue("memory_swap", req.MemorySwap, observed.MemorySwap, enf.MemorySwap, formatBytes)
 	kmem := compareValue("kernel_memory", req.KernelMemory, observed.KernelMemory, enf.KernelMemory, formatBytes)
