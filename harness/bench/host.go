@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -167,9 +168,16 @@ func load1() float64 {
 
 // siblings counts the other container cgroups beside this one (running
 // containers of anyone on the engine), from the cpu hierarchy: a directory
-// read, no engine call.
-func siblings(cgroupRoot, path string) int {
-	if cgroupRoot == "" || path == "" {
+// read, no engine call. Only directories named like this container's count
+// (its name with another id): under the systemd driver its parent,
+// system.slice, also holds every system service.
+func siblings(cgroupRoot, path, id string) int {
+	if cgroupRoot == "" || path == "" || id == "" {
+		return 0
+	}
+	base := filepath.Base(path)
+	prefix, suffix, ok := strings.Cut(base, id)
+	if !ok {
 		return 0
 	}
 	ents, err := os.ReadDir(filepath.Join(cgroupRoot, filepath.Dir(path)))
@@ -178,7 +186,9 @@ func siblings(cgroupRoot, path string) int {
 	}
 	n := 0
 	for _, e := range ents {
-		if e.IsDir() && e.Name() != filepath.Base(path) {
+		name := e.Name()
+		if e.IsDir() && name != base && len(name) == len(base) &&
+			strings.HasPrefix(name, prefix) && strings.HasSuffix(name, suffix) {
 			n++
 		}
 	}

@@ -318,7 +318,7 @@ func (s *start) hostLoad(before, after hostMark) {
 		cgPath = s.r.CgroupPath(s.id)
 		shim = shimCPU(filepath.Join(s.r.CgroupRoot, cgPath, "cgroup.procs"))
 	}
-	s.rec.Host = interference(before, after, cpu, shim, siblings(s.r.CgroupRoot, cgPath))
+	s.rec.Host = interference(before, after, cpu, shim, siblings(s.r.CgroupRoot, cgPath, s.id))
 }
 
 // inspect fills exit state, OOM, StartedAt, the limits table and the log
@@ -363,7 +363,8 @@ func (s *start) inspect() {
 		rec.Error = "OOM-killed before ready"
 	}
 	obs := cgroup.Observed{CPUQuota: st.CPUQuota, CPUPeriod: st.CPUPeriod, NanoCPUs: st.NanoCPUs,
-		Memory: st.Memory, MemorySwap: st.MemorySwap, KernelMemory: st.KernelMemory, Pids: st.Pids}
+		Memory: st.Memory, MemorySwap: st.MemorySwap, KernelMemory: st.KernelMemory, Pids: st.Pids,
+		KernelMemoryUnsupported: st.KernelMemoryUnsupported}
 	if rec.Outcome == result.OK {
 		if s.r.observed == nil {
 			s.r.observed = map[*scenario.Scenario]cgroup.Observed{}

@@ -1,7 +1,9 @@
 package cgroup
 
 import (
+	"fmt"
 	"math"
+	"strings"
 
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
@@ -18,6 +20,11 @@ type Observed struct {
 	Memory, MemorySwap            int64
 	KernelMemory                  int64
 	Pids                          int64
+	// KernelMemoryUnsupported, when set, says why the engine never took a
+	// kernel-memory limit (API >= 1.42 dropped the field; an older engine on
+	// a cgroup v2 host discards it): inspect's zero then means "not taken",
+	// not "unlimited".
+	KernelMemoryUnsupported string
 }
 
 // Compare puts each limit's request, inspect's claim and the cgroup's value
@@ -26,17 +33,46 @@ type Observed struct {
 // that was not requested is OK whatever the cgroup holds, since nothing was
 // asked (Docker itself sets memory+swap to twice the memory when only memory
 // is set). pids gets a row only when requested.
+//
+// On cgroup v2 the memory_swap row notes the two files it adds up: Docker's
+// MemorySwap is memory+swap, v2's memory.swap.max is swap alone. The
+// kernel_memory row notes when v2 (no such limit) or the engine (which did
+// not take it) is why it is not enforced.
 func Compare(req scenario.Limits, observed Observed, enf Enforced) []result.Limit {
+	swap := compareValue("memory_swap", result.UnitBytes, req.MemorySwap, observed.MemorySwap, enf.MemorySwap)
+	kmem := compareValue("kernel_memory", result.UnitBytes, req.KernelMemory, observed.KernelMemory, enf.KernelMemory)
+	if enf.CgroupVersion == 2 {
+		swap.Note = fmt.Sprintf("cgroup v2: memory.max %s + memory.swap.max %s (swap alone)", formatV2(enf.Memory), formatV2(enf.Swap))
+		if req.KernelMemory > 0 {
+			kmem.Note = "cgroup v2 has no kernel-memory limit"
+		}
+	}
+	if observed.KernelMemoryUnsupported != "" && req.KernelMemory != 0 {
+		kmem.Observed = result.Amount{State: result.Unsupported}
+		kmem.Note = strings.TrimPrefix(kmem.Note+"; "+observed.KernelMemoryUnsupported, "; ")
+	}
 	rows := []result.Limit{
 		compareCPU(req, observed, enf),
 		compareValue("memory", result.UnitBytes, req.Memory, observed.Memory, enf.Memory),
-		compareValue("memory_swap", result.UnitBytes, req.MemorySwap, observed.MemorySwap, enf.MemorySwap),
-		compareValue("kernel_memory", result.UnitBytes, req.KernelMemory, observed.KernelMemory, enf.KernelMemory),
+		swap,
+		kmem,
 	}
 	if req.Pids != 0 {
 		rows = append(rows, compareValue("pids", result.UnitCount, req.Pids, observed.Pids, enf.Pids))
 	}
 	return rows
+}
+
+// formatV2 writes a byte limit as a v2 file spells "no limit" ("max"); an
+// absent file (no swap accounting) reads as max too.
+func formatV2(n int64) string {
+	switch n {
+	case Unlimited:
+		return "max"
+	case 0:
+		return "0"
+	}
+	return result.FormatBytes(n)
 }
 
 var unlimited = result.Amount{State: result.Unlimited}

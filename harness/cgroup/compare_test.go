@@ -35,12 +35,13 @@ func TestPathFor(t *testing.T) {
 type row struct {
 	Name, Requested, Observed, Enforced string
 	OK                                  bool
+	Note                                string
 }
 
 func rows(ls []result.Limit) []row {
 	out := make([]row, len(ls))
 	for i, l := range ls {
-		out[i] = row{l.Name, result.Format(l.Unit, l.Requested), result.Format(l.Unit, l.Observed), result.Format(l.Unit, l.Enforced), l.OK}
+		out[i] = row{l.Name, result.Format(l.Unit, l.Requested), result.Format(l.Unit, l.Observed), result.Format(l.Unit, l.Enforced), l.OK, l.Note}
 	}
 	return out
 }
@@ -134,6 +135,51 @@ func TestCompare(t *testing.T) {
 				{Name: "memory_swap", Requested: "unlimited", Observed: "unlimited", Enforced: "unlimited", OK: true},
 				{Name: "kernel_memory", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
 				{Name: "pids", Requested: "unlimited", Observed: "unlimited", Enforced: "unlimited", OK: true},
+			},
+		},
+		{
+			// cgroup v2 splits memory+swap into memory.max and memory.swap.max
+			// (swap alone) and has no kernel-memory limit; an engine at API >=
+			// 1.42 never takes kernel memory at all.
+			name: "seed limits on cgroup v2, engine without kernel memory",
+			req:  scenario.Limits{CPUs: 0.1, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, KernelMemory: 128 << 20, Pids: 64},
+			obs: Observed{CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, Pids: 64,
+				KernelMemoryUnsupported: "not supported by this engine (API 1.45; dropped in 1.42)"},
+			enf: Enforced{CgroupVersion: 2, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, Swap: 0, KernelMemory: Unlimited, Pids: 64},
+			want: []row{
+				{Name: "cpu", Requested: "0.10 CPU (10000/100000 us)", Observed: "0.10 CPU (10000/100000 us)", Enforced: "0.10 CPU (10000/100000 us)", OK: true},
+				{Name: "memory", Requested: "128 MiB", Observed: "128 MiB", Enforced: "128 MiB", OK: true},
+				{Name: "memory_swap", Requested: "128 MiB", Observed: "128 MiB", Enforced: "128 MiB", OK: true, Note: "cgroup v2: memory.max 128 MiB + memory.swap.max 0 (swap alone)"},
+				{Name: "kernel_memory", Requested: "128 MiB", Observed: "not supported", Enforced: "not enforced", OK: false,
+					Note: "cgroup v2 has no kernel-memory limit; not supported by this engine (API 1.45; dropped in 1.42)"},
+				{Name: "pids", Requested: "64", Observed: "64", Enforced: "64", OK: true},
+			},
+		},
+		{
+			// Docker's --memory-swap is memory+swap: 256m over 128m of memory
+			// is 128m of swap in memory.swap.max. Unrequested kernel memory
+			// needs no explanation.
+			name: "swap allowed on cgroup v2",
+			req:  scenario.Limits{Memory: 128 << 20, MemorySwap: 256 << 20},
+			obs:  Observed{Memory: 128 << 20, MemorySwap: 256 << 20, KernelMemoryUnsupported: "not supported by this engine (API 1.45; dropped in 1.42)"},
+			enf:  Enforced{CgroupVersion: 2, CPUQuota: Unlimited, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 256 << 20, Swap: 128 << 20, KernelMemory: Unlimited, Pids: Unlimited},
+			want: []row{
+				{Name: "cpu", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
+				{Name: "memory", Requested: "128 MiB", Observed: "128 MiB", Enforced: "128 MiB", OK: true},
+				{Name: "memory_swap", Requested: "256 MiB", Observed: "256 MiB", Enforced: "256 MiB", OK: true, Note: "cgroup v2: memory.max 128 MiB + memory.swap.max 128 MiB (swap alone)"},
+				{Name: "kernel_memory", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
+			},
+		},
+		{
+			name: "unlimited swap on cgroup v2",
+			req:  scenario.Limits{Memory: 64 << 20, MemorySwap: -1},
+			obs:  Observed{Memory: 64 << 20, MemorySwap: -1},
+			enf:  Enforced{CgroupVersion: 2, CPUQuota: Unlimited, CPUPeriod: 100000, Memory: 64 << 20, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited},
+			want: []row{
+				{Name: "cpu", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
+				{Name: "memory", Requested: "64 MiB", Observed: "64 MiB", Enforced: "64 MiB", OK: true},
+				{Name: "memory_swap", Requested: "unlimited", Observed: "unlimited", Enforced: "unlimited", OK: true, Note: "cgroup v2: memory.max 64 MiB + memory.swap.max max (swap alone)"},
+				{Name: "kernel_memory", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
 			},
 		},
 		{

@@ -21,13 +21,19 @@ const Unlimited = -1
 const v1Unlimited = 1 << 62
 
 // Enforced is what the cgroup holds, read back from its limit files. Every
-// field is Unlimited (-1) when there is no limit, including when the kernel
-// has no such file (memsw without swap accounting, kmem on v2).
+// limit is Unlimited (-1) when there is none, including when the kernel has
+// no such file (memsw without swap accounting, kmem on v2).
 type Enforced struct {
-	CPUQuota     int64 // microseconds per period
-	CPUPeriod    int64 // microseconds
-	Memory       int64 // bytes
-	MemorySwap   int64 // bytes, memory+swap
+	CgroupVersion int   // 1 or 2: which files the limits came from
+	CPUQuota      int64 // microseconds per period
+	CPUPeriod     int64 // microseconds
+	Memory        int64 // bytes
+	// MemorySwap is memory+swap in bytes, Docker's meaning of MemorySwap: v1's
+	// memory.memsw.limit_in_bytes, or on v2 memory.max + memory.swap.max.
+	MemorySwap int64
+	// Swap is v2's memory.swap.max: swap alone, on top of memory.max.
+	// Unlimited on v1, which has no swap-only limit.
+	Swap         int64
 	KernelMemory int64 // bytes
 	Pids         int64
 }
@@ -57,7 +63,7 @@ func (g *Group) Enforced() (Enforced, error) {
 }
 
 func (g *Group) enforcedV1() (Enforced, error) {
-	var e Enforced
+	e := Enforced{CgroupVersion: 1, Swap: Unlimited}
 	cpu, mem := g.dir(cgroup1.Cpu), g.dir(cgroup1.Memory)
 	for _, f := range []struct {
 		dir, file string
@@ -81,7 +87,7 @@ func (g *Group) enforcedV1() (Enforced, error) {
 
 func (g *Group) enforcedV2() (Enforced, error) {
 	d := g.dir("")
-	e := Enforced{KernelMemory: Unlimited} // v2 has no kernel-memory limit at all
+	e := Enforced{CgroupVersion: 2, KernelMemory: Unlimited} // v2 has no kernel-memory limit at all
 	var err error
 	if e.CPUQuota, e.CPUPeriod, err = readCPUMax(d); err != nil {
 		return Enforced{}, err
@@ -89,14 +95,13 @@ func (g *Group) enforcedV2() (Enforced, error) {
 	if e.Memory, err = readLimit(d, "memory.max"); err != nil {
 		return Enforced{}, err
 	}
-	swap, err := readLimit(d, "memory.swap.max")
-	if err != nil {
+	if e.Swap, err = readLimit(d, "memory.swap.max"); err != nil {
 		return Enforced{}, err
 	}
 	// Docker's MemorySwap is memory+swap; v2 limits swap alone.
 	e.MemorySwap = Unlimited
-	if e.Memory != Unlimited && swap != Unlimited {
-		e.MemorySwap = e.Memory + swap
+	if e.Memory != Unlimited && e.Swap != Unlimited {
+		e.MemorySwap = e.Memory + e.Swap
 	}
 	if e.Pids, err = readLimit(d, "pids.max"); err != nil {
 		return Enforced{}, err

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/coldstart/coldstart/harness/result"
+	"github.com/coldstart/coldstart/harness/scenario"
 )
 
 const v1Max = "9223372036854771712" // what v1 reads back for "no limit"
@@ -152,7 +153,7 @@ func TestV1Enforced(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The kmem limit was requested but reads back unlimited: not enforced.
-	want := Enforced{CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, KernelMemory: Unlimited, Pids: 64}
+	want := Enforced{CgroupVersion: 1, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, Swap: Unlimited, KernelMemory: Unlimited, Pids: 64}
 	if got != want {
 		t.Errorf("Enforced:\n got %+v\nwant %+v", got, want)
 	}
@@ -173,7 +174,7 @@ func TestV1Unlimited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Enforced{CPUQuota: Unlimited, CPUPeriod: 100000, Memory: Unlimited, MemorySwap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited}
+	want := Enforced{CgroupVersion: 1, CPUQuota: Unlimited, CPUPeriod: 100000, Memory: Unlimited, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited}
 	if got != want {
 		t.Errorf("Enforced:\n got %+v\nwant %+v", got, want)
 	}
@@ -384,22 +385,22 @@ func TestV2Enforced(t *testing.T) {
 	}{
 		{
 			name: "limited",
-			want: Enforced{CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, KernelMemory: Unlimited, Pids: 64},
+			want: Enforced{CgroupVersion: 2, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, Swap: 0, KernelMemory: Unlimited, Pids: 64},
 		},
 		{
 			name:  "unlimited",
 			files: files{"cpu.max": "max 100000\n", "memory.max": "max\n", "memory.swap.max": "max\n", "pids.max": "max\n"},
-			want:  Enforced{CPUQuota: Unlimited, CPUPeriod: 100000, Memory: Unlimited, MemorySwap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited},
+			want:  Enforced{CgroupVersion: 2, CPUQuota: Unlimited, CPUPeriod: 100000, Memory: Unlimited, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited},
 		},
 		{
 			name:  "swap allowed",
 			files: files{"memory.swap.max": "134217728\n"},
-			want:  Enforced{CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 256 << 20, KernelMemory: Unlimited, Pids: 64},
+			want:  Enforced{CgroupVersion: 2, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 256 << 20, Swap: 128 << 20, KernelMemory: Unlimited, Pids: 64},
 		},
 		{
 			name:  "unlimited swap",
 			files: files{"memory.swap.max": "max\n"},
-			want:  Enforced{CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: Unlimited, KernelMemory: Unlimited, Pids: 64},
+			want:  Enforced{CgroupVersion: 2, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: 64},
 		},
 	}
 	for _, tt := range tests {
@@ -424,6 +425,46 @@ func TestV2Enforced(t *testing.T) {
 	}
 }
 
+// The limits table from a v2 tree as Docker leaves it for the seed's limits:
+// memory_swap is memory.max + memory.swap.max (swap alone), never
+// memory.swap.max by itself, and kernel memory says why it is not enforced.
+func TestV2LimitsTable(t *testing.T) {
+	r, _ := newFakeV2(t, v2Group())
+	g, err := r.Open(PathFor("systemd", "", "abc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := g.Enforced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := scenario.Limits{CPUs: 0.1, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, KernelMemory: 128 << 20, Pids: 64}
+	obs := Observed{CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, Pids: 64,
+		KernelMemoryUnsupported: "not supported by this engine (API 1.45; dropped in 1.42)"}
+	got := map[string]result.Limit{}
+	for _, l := range Compare(req, obs, e) {
+		got[l.Name] = l
+	}
+	for name, want := range map[string]struct {
+		enforced, note string
+		ok             bool
+	}{
+		"cpu":           {"0.10 CPU (10000/100000 us)", "", true},
+		"memory":        {"128 MiB", "", true},
+		"memory_swap":   {"128 MiB", "cgroup v2: memory.max 128 MiB + memory.swap.max 0 (swap alone)", true},
+		"kernel_memory": {"not enforced", "cgroup v2 has no kernel-memory limit; not supported by this engine (API 1.45; dropped in 1.42)", false},
+		"pids":          {"64", "", true},
+	} {
+		l := got[name]
+		if e := result.Format(l.Unit, l.Enforced); e != want.enforced || l.OK != want.ok || l.Note != want.note {
+			t.Errorf("%s: enforced %q ok %v note %q, want %q %v %q", name, e, l.OK, l.Note, want.enforced, want.ok, want.note)
+		}
+	}
+	if k := got["kernel_memory"]; k.Observed.State != result.Unsupported {
+		t.Errorf("kernel_memory observed %+v, want unsupported", k.Observed)
+	}
+}
+
 // Without swap accounting or controllers enabled the files are absent:
 // no limit, no error.
 func TestV2MissingFiles(t *testing.T) {
@@ -440,7 +481,7 @@ func TestV2MissingFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Enforced{CPUQuota: Unlimited, CPUPeriod: Unlimited, Memory: 128 << 20, MemorySwap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited}
+	want := Enforced{CgroupVersion: 2, CPUQuota: Unlimited, CPUPeriod: Unlimited, Memory: 128 << 20, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited}
 	if got != want {
 		t.Errorf("Enforced:\n got %+v\nwant %+v", got, want)
 	}

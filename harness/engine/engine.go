@@ -13,6 +13,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -43,6 +45,9 @@ var ErrUnreachable = errors.New("engine unreachable")
 // Docker is a connection to one Docker engine.
 type Docker struct {
 	c *client.Client
+
+	mu   sync.Mutex
+	kmem *bool // the engine's info.KernelMemory, once read
 }
 
 // Dial connects to the engine named by the environment (DOCKER_HOST...) and
@@ -343,6 +348,47 @@ type State struct {
 	Memory, MemorySwap, KernelMemory int64
 	Pids                             int64
 	CgroupParent                     string
+	// KernelMemoryUnsupported says why a kernel-memory limit never reached the
+	// container, "" when the engine takes one: see Docker.KernelMemoryUnsupported.
+	KernelMemoryUnsupported string
+}
+
+// kernelMemoryDropped is the first API version without
+// HostConfig.KernelMemory: the engine ignores it, and the SDK zeroes it in
+// every create request without a word.
+const kernelMemoryDropped = "1.42"
+
+// KernelMemoryUnsupported says why a kernel-memory limit never reaches the
+// container, or "" when the engine takes it. Two engines drop it with no
+// error: one at API >= 1.42 (the field is gone), and an older one on a host
+// without kernel-memory accounting (every cgroup v2 host), which discards
+// it with only a warning in its log.
+func (d *Docker) KernelMemoryUnsupported(ctx context.Context) string {
+	api := d.c.ClientVersion()
+	supported := true
+	if versions.LessThan(api, kernelMemoryDropped) {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.kmem == nil {
+			info, err := d.c.Info(ctx)
+			if err != nil {
+				return "" // unknown: inspect shows what the engine recorded
+			}
+			d.kmem = &info.KernelMemory
+		}
+		supported = *d.kmem
+	}
+	return kernelMemoryNote(api, supported)
+}
+
+func kernelMemoryNote(api string, hostSupports bool) string {
+	switch {
+	case !versions.LessThan(api, kernelMemoryDropped):
+		return fmt.Sprintf("not supported by this engine (API %s; dropped in %s)", api, kernelMemoryDropped)
+	case !hostSupports:
+		return fmt.Sprintf("not supported by this engine here (API %s: discarded, no kernel-memory limit on this host)", api)
+	}
+	return ""
 }
 
 // Inspect reads a container's state and recorded limits.
@@ -371,6 +417,7 @@ func (d *Docker) Inspect(ctx context.Context, id string) (State, error) {
 		}
 		s.CgroupParent = hc.CgroupParent
 	}
+	s.KernelMemoryUnsupported = d.KernelMemoryUnsupported(ctx)
 	return s, nil
 }
 

@@ -89,3 +89,20 @@ func TestDialUnreachable(t *testing.T) {
 		t.Fatalf("err %v after %v", err, time.Since(start))
 	}
 }
+
+func TestKernelMemoryNote(t *testing.T) {
+	for _, tc := range []struct {
+		api          string
+		hostSupports bool
+		want         string
+	}{
+		{"1.41", true, ""},
+		{"1.41", false, "not supported by this engine here (API 1.41: discarded, no kernel-memory limit on this host)"},
+		{"1.42", true, "not supported by this engine (API 1.42; dropped in 1.42)"},
+		{"1.45", false, "not supported by this engine (API 1.45; dropped in 1.42)"},
+	} {
+		if got := kernelMemoryNote(tc.api, tc.hostSupports); got != tc.want {
+			t.Errorf("kernelMemoryNote(%s, %v) = %q, want %q", tc.api, tc.hostSupports, got, tc.want)
+		}
+	}
+}
