@@ -302,6 +302,9 @@ type summaryFile struct {
 			Modules []json.RawMessage `json:"modules"`
 		} `json:"imports"`
 	} `json:"scenarios"`
+	Paired *struct {
+		Scenarios []json.RawMessage `json:"scenarios"`
+	} `json:"paired"`
 }
 
 // shown is how the page writes a statistic of summary.json: a number with
@@ -381,6 +384,14 @@ func checkPlots(t *testing.T, c htmlCase, plots []plotBox) {
 		}
 		if sc.Imports != nil && len(sc.Imports.Modules) > 0 {
 			want = append(want, id+"-imports")
+		}
+	}
+	// A paired run: the change of every paired scenario, and each one's two
+	// distributions.
+	if p := sf.Paired; p != nil {
+		want = append(want, "paired-change")
+		for i := range p.Scenarios {
+			want = append(want, fmt.Sprintf("paired-%d-ecdf", i+1))
 		}
 	}
 	for _, id := range want {

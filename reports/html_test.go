@@ -178,8 +178,42 @@ func htmlCases(t testing.TB) []htmlCase {
 	return []htmlCase{
 		loadRunDir(t, filepath.Join("testdata", "html", "quickstart")),
 		loadRunDir(t, filepath.Join("testdata", "html", "seed-trimmed")),
-		fx, allMisses(t), interrupted(t), zeroRecords(t), hostile(t),
+		fx, allMisses(t), interrupted(t), zeroRecords(t), hostile(t), pairedCase(t),
 	}
+}
+
+// pairedCase: a paired scenario whose candidate is about a third slower and
+// misses twice, beside a calibration workload, with SLOs of which one fails.
+func pairedCase(t testing.TB) htmlCase {
+	rc := &recorder{run: "run-paired"}
+	for i := range 24 {
+		base := 300 + float64((i*37)%60)
+		cand := 1.33*base + float64((i*11)%20)
+		for _, v := range []struct {
+			variant string
+			ready   float64
+		}{{"baseline", base}, {"candidate", cand}} {
+			r := result.Record{Scenario: "app", Variant: v.variant, Iteration: i, Image: "app:" + v.variant, Outcome: result.OK,
+				SocketMS: result.F(v.ready - 5), ReadyMS: result.F(v.ready), Attempts: 1,
+				Cgroup: &result.Sample{CgroupVersion: 1, CPUUsageMS: 30, ThrottledMS: v.ready - 200, MemoryPeak: 6 << 20}}
+			if v.variant == "candidate" && i%12 == 5 {
+				r.Outcome, r.ReadyMS, r.Error = result.DeadlineExceeded, nil, "no healthy answer within 3s"
+			}
+			rc.add(r)
+		}
+		rc.add(result.Record{Scenario: "null", Iteration: i, Image: "null", Outcome: result.OK, Calibration: true,
+			SocketMS: result.F(240), ReadyMS: result.F(250 + float64(i%5)), Attempts: 1})
+	}
+	m := result.Manifest{Suite: "gate", Run: "run-paired", Planned: len(rc.recs), Harness: "test",
+		Started: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), Scenarios: []string{"app [baseline]", "app [candidate]", "null"},
+		Gate: result.Gate{}.WithDefaults(),
+		SLOs: map[string]result.SLO{"app [candidate]": {P95MS: 800, HasMissRate: true, MissRate: 0.01}, "app [baseline]": {P95MS: 800}}}
+	s := summary.OfRun(rc.recs, m, false, nil)
+	sj, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return htmlCase{name: "paired", in: Input{Summary: s, Records: rc.recs, Manifest: m}, summaryJSON: sj}
 }
 
 func renderPage(t testing.TB, in Input) []byte {

@@ -48,6 +48,12 @@ func runState(s *summary.Summary) string {
 func runSections(in Input) []section {
 	s := in.Summary
 	secs := []section{summarySection(s)}
+	if sec, ok := pairedSection(s, in.Records); ok {
+		secs = append(secs, sec)
+	}
+	if sec, ok := sloSection(s); ok {
+		secs = append(secs, sec)
+	}
 	for i := range s.Scenarios {
 		sc := &s.Scenarios[i]
 		secs = append(secs, scenarioSection(i, sc, measured(in.Records, sc.Name)))

@@ -44,6 +44,10 @@ pre{background:var(--bg-soft);padding:.5rem;overflow-x:auto;white-space:pre-wrap
 code{font-size:.9em}
 footer{color:var(--muted);font-size:.8rem;margin-top:2rem}
 svg.plot .ecdf{fill:none;stroke:#2f6db5;stroke-width:1.6}
+svg.plot .ecdf-cand{fill:none;stroke:#d35400;stroke-width:1.6;stroke-dasharray:5 2}
+svg.plot .band-nochange{fill:#2e7d32;fill-opacity:.12}
+svg.plot .whisker-bar{fill:#222}
+svg.plot .none circle{fill:#888}
 svg.plot .ok circle,svg.plot .bin{fill:#2f6db5}
 svg.plot .ok circle{fill-opacity:.75}
 svg.plot .miss circle{fill:#c0392b}
