@@ -339,6 +339,9 @@ func (s *start) inspect() {
 	ictx, cancel := context.WithTimeout(s.clean, 10*time.Second)
 	defer cancel()
 	st, err := s.r.Engine.Inspect(ictx, s.id)
+	if err == nil {
+		st = s.awaitOOMFlag(ictx, st)
+	}
 	if err != nil {
 		if rec.Error == "" {
 			rec.Error = err.Error()
@@ -380,6 +383,31 @@ func (s *start) inspect() {
 			rec.Error = st.Error
 		}
 	}
+}
+
+// oomGrace bounds the wait for an engine to flag an OOM kill it has seen.
+const oomGrace = time.Second
+
+// awaitOOMFlag re-inspects a container killed by SIGKILL (exit 137) that the
+// engine has not flagged OOMKilled yet: the engine learns of an OOM kill from
+// its own event, which can come after the exit (seen with Docker 26 on cgroup
+// v2), and the cgroup that counted it is gone with the container. Exit 137
+// alone is no proof of OOM; the flag, when it comes, is.
+func (s *start) awaitOOMFlag(ctx context.Context, st engine.State) engine.State {
+	if st.Running || st.ExitCode != 137 || st.OOMKilled {
+		return st
+	}
+	for end := time.Now().Add(oomGrace); time.Now().Before(end); {
+		time.Sleep(50 * time.Millisecond)
+		again, err := s.r.Engine.Inspect(ctx, s.id)
+		if err != nil {
+			return st
+		}
+		if st = again; st.OOMKilled {
+			return st
+		}
+	}
+	return st
 }
 
 // limits puts requested (suite), observed (inspect) and enforced (the

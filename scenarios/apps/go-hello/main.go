@@ -41,6 +41,11 @@ func main() {
 	if ms, err := strconv.Atoi(os.Getenv("BURN_CPU_MS")); err == nil && ms > 0 {
 		burn(ms)
 	}
+	// DELAY_MS: a planted wait before listening (wall time, no CPU), for
+	// measuring what the commit gate catches of a small slowdown.
+	if ms, err := strconv.Atoi(os.Getenv("DELAY_MS")); err == nil && ms > 0 {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
 	sock := os.Getenv("SOCKET")
 	if sock == "" {
 		sock = "/run/app/app.sock"
