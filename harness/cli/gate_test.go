@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/coldstart/coldstart/harness/journal"
+	"github.com/coldstart/coldstart/harness/summary"
+)
+
+// The pairs of TestGatePaired's scenarios: trimmed from what a real gate
+// runs to what still holds here (see the README's "Gate error rates"). The
+// planted cost is a whole CFS period, far beyond the 5% threshold: a couple
+// of dozen pairs show it. "No change" needs the whole interval within ±5%:
+// the A/A scenario runs unthrottled, where a start's noise is a few percent,
+// and with twice the pairs (at 24 its interval was ±5-6% on a busy machine).
+const (
+	plantedPairs = 24
+	samePairs    = 48
+)
+
+// The commit gate on images the test builds: a candidate identical to its
+// baseline but for ~10 ms more CPU before it binds (about one 100 ms CFS
+// period under the 10% quota) is regressed; the baseline against itself is no
+// change; the run exits 5. The stability guard is relaxed (--max-contended 1,
+// --max-drift 1000): this test checks the verdict's statistics, not how busy
+// the machine running it is.
+func TestGatePaired(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a paired run of about a hundred starts")
+	}
+	scen, err := filepath.Abs("../../scenarios")
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := "cd " + scen + " && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o apps/go-hello/app ./apps/go-hello"
+	suite := filepath.Join(t.TempDir(), "gate.yaml")
+	body := fmt.Sprintf(`suite: gate
+defaults:
+  limits: {cpus: 0.1, memory: 128m, memory_swap: 128m}
+  deadline: 3s
+  health: {method: GET, path: /, status: 200, body: ok}
+scenarios:
+  - name: planted
+    setup: [%q]
+    build: {context: %s/apps/go-hello}
+    image: coldstart/go-hello:latest
+    runs: %d
+    candidate: {env: {BURN_CPU_MS: "10"}}
+  - name: same
+    image: coldstart/go-hello:latest
+    limits: {cpus: 2}
+    runs: %d
+    candidate: {}
+`, build, scen, plantedPairs, samePairs)
+	if err := os.WriteFile(suite, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	out, _, err := run(t, "ab", suite, "--quiet", "--html=false", "--socket-dir", shortBase(t), "--out", dir,
+		"--max-contended", "1", "--max-drift", "1000")
+	t.Logf("%s", out)
+	if Code(err) != ExitRegressed {
+		t.Errorf("exit %d (%v), want %d (regressed)", Code(err), err, ExitRegressed)
+	}
+	b, rerr := os.ReadFile(filepath.Join(dir, journal.SummaryFile))
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	var s summary.Summary
+	if err := json.Unmarshal(b, &s); err != nil || s.Paired == nil {
+		t.Fatalf("no paired verdict in summary.json: %v", err)
+	}
+	want := map[string]string{"planted": summary.Regressed, "same": summary.NoChange}
+	pairs := map[string]int{"planted": plantedPairs, "same": samePairs}
+	for _, v := range s.Paired.Scenarios {
+		if v.Pairs != pairs[v.Name] {
+			t.Errorf("%s: %d pairs, want %d", v.Name, v.Pairs, pairs[v.Name])
+		}
+		if v.Verdict != want[v.Name] {
+			t.Errorf("%s: %s (%s), want %s", v.Name, v.Verdict, v.Reason, want[v.Name])
+		}
+	}
+	if m, err := journal.ReadManifest(dir); err == nil {
+		noneLeft(t, m.Run)
+	}
+}
