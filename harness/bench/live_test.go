@@ -209,6 +209,7 @@ func TestLiveHealthy(t *testing.T) {
 	r := newRunner(t)
 	sc := testScenario("healthy")
 	sc.Limits.Pids = 64
+	sc.Limits.CPUShares = 128 // the study's --cpu-shares
 	rec := oneStart(t, r, sc)
 	if rec.Outcome != result.OK {
 		t.Fatalf("outcome %s (%s), want ok", rec.Outcome, rec.Error)
@@ -240,7 +241,7 @@ func TestLiveHealthy(t *testing.T) {
 		t.Logf("limit %-14s requested=%-28q observed=%-28q enforced=%-28q ok=%v", l.Name,
 			result.Format(l.Unit, l.Requested), result.Format(l.Unit, l.Observed), result.Format(l.Unit, l.Enforced), l.OK)
 	}
-	for _, n := range []string{"cpu", "memory", "memory_swap", "pids"} {
+	for _, n := range []string{"cpu", "memory", "memory_swap", "pids", "cpu_shares"} {
 		if !lim[n].OK {
 			t.Errorf("limit %s not enforced as requested: %+v", n, lim[n])
 		}

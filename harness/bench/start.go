@@ -366,7 +366,7 @@ func (s *start) inspect() {
 		rec.Error = "OOM-killed before ready"
 	}
 	obs := cgroup.Observed{CPUQuota: st.CPUQuota, CPUPeriod: st.CPUPeriod, NanoCPUs: st.NanoCPUs,
-		Memory: st.Memory, MemorySwap: st.MemorySwap, KernelMemory: st.KernelMemory, Pids: st.Pids,
+		Memory: st.Memory, MemorySwap: st.MemorySwap, KernelMemory: st.KernelMemory, Pids: st.Pids, CPUShares: st.CPUShares,
 		KernelMemoryUnsupported: st.KernelMemoryUnsupported}
 	if rec.Outcome == result.OK {
 		if s.r.observed == nil {
@@ -491,6 +491,6 @@ func (r *Runner) spec(sc *scenario.Scenario, st scenario.Start, seq int, dir str
 		Labels:     labels,
 		Binds:      []string{dir + ":" + path.Dir(sc.Socket)},
 		CPUQuota:   l.CPUQuota, CPUPeriod: l.CPUPeriod, CPUSet: l.CPUSet,
-		Memory: l.Memory, MemorySwap: l.MemorySwap, KernelMemory: l.KernelMemory, Pids: l.Pids,
+		Memory: l.Memory, MemorySwap: l.MemorySwap, KernelMemory: l.KernelMemory, Pids: l.Pids, CPUShares: l.CPUShares,
 	}
 }

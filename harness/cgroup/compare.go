@@ -25,6 +25,7 @@ type Observed struct {
 	// a cgroup v2 host discards it): inspect's zero then means "not taken",
 	// not "unlimited".
 	KernelMemoryUnsupported string
+	CPUShares               int64
 }
 
 // Compare puts each limit's request, inspect's claim and the cgroup's value
@@ -60,7 +61,34 @@ func Compare(req scenario.Limits, observed Observed, enf Enforced) []result.Limi
 	if req.Pids != 0 {
 		rows = append(rows, compareValue("pids", result.UnitCount, req.Pids, observed.Pids, enf.Pids))
 	}
+	if req.CPUShares != 0 {
+		rows = append(rows, compareShares(req.CPUShares, observed.CPUShares, enf))
+	}
 	return rows
+}
+
+// compareShares compares the relative CPU weight: v1 holds the shares
+// themselves (cpu.shares); v2 holds cpu.weight, which runc derives from the
+// shares (1 + (shares − 2) × 9999 / 262142), so the row checks that.
+func compareShares(req, obs int64, enf Enforced) result.Limit {
+	l := compareValue("cpu_shares", result.UnitWeight, req, obs, enf.CPUShares)
+	if enf.CgroupVersion == 2 {
+		want := SharesToWeight(req)
+		l.Enforced, l.OK = result.Amount{State: result.NotEnforced}, false
+		if enf.CPUWeight != Unlimited {
+			l.Enforced, l.OK = result.Of(enf.CPUWeight), enf.CPUWeight == want
+		}
+		l.Note = fmt.Sprintf("cgroup v2: cpu.weight, which runc derives from shares %d as %d", req, want)
+	}
+	return l
+}
+
+// SharesToWeight is runc's conversion of cpu.shares to v2's cpu.weight.
+func SharesToWeight(shares int64) int64 {
+	if shares == 0 {
+		return 0
+	}
+	return 1 + ((shares-2)*9999)/262142
 }
 
 // formatV2 writes a byte limit as a v2 file spells "no limit" ("max"); an

@@ -183,6 +183,34 @@ func TestCompare(t *testing.T) {
 			},
 		},
 		{
+			// The study's --cpu-shares=128: v1 holds it in cpu.shares.
+			name: "cpu shares on v1",
+			req:  scenario.Limits{CPUShares: 128},
+			obs:  Observed{CPUShares: 128},
+			enf:  Enforced{CgroupVersion: 1, CPUQuota: Unlimited, CPUPeriod: 100000, Memory: Unlimited, MemorySwap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited, CPUShares: 128},
+			want: []row{
+				{Name: "cpu", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
+				{Name: "memory", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
+				{Name: "memory_swap", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
+				{Name: "kernel_memory", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
+				{Name: "cpu_shares", Requested: "128", Observed: "128", Enforced: "128", OK: true},
+			},
+		},
+		{
+			// v2 holds cpu.weight: runc makes 128 shares weight 5.
+			name: "cpu shares on v2",
+			req:  scenario.Limits{CPUShares: 128},
+			obs:  Observed{CPUShares: 128},
+			enf:  Enforced{CgroupVersion: 2, CPUQuota: Unlimited, CPUPeriod: 100000, Memory: Unlimited, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited, CPUShares: Unlimited, CPUWeight: 5},
+			want: []row{
+				{Name: "cpu", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
+				{Name: "memory", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
+				{Name: "memory_swap", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true, Note: "cgroup v2: memory.max max + memory.swap.max max (swap alone)"},
+				{Name: "kernel_memory", Requested: "unset", Observed: "unlimited", Enforced: "unlimited", OK: true},
+				{Name: "cpu_shares", Requested: "128", Observed: "128", Enforced: "5", OK: true, Note: "cgroup v2: cpu.weight, which runc derives from shares 128 as 5"},
+			},
+		},
+		{
 			name: "limited though not requested is reported, and OK",
 			enf:  Enforced{CPUQuota: 20000, CPUPeriod: 100000, Memory: 1 << 30, MemorySwap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited},
 			want: []row{
@@ -212,5 +240,14 @@ func TestCompare(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSharesToWeight(t *testing.T) {
+	// runc's conversion at its ends and at the kernel's default of 1024.
+	for shares, want := range map[int64]int64{2: 1, 1024: 39, 128: 5, 262144: 10000} {
+		if got := SharesToWeight(shares); got != want {
+			t.Errorf("SharesToWeight(%d) = %d, want %d", shares, got, want)
+		}
 	}
 }

@@ -36,6 +36,9 @@ type Enforced struct {
 	Swap         int64
 	KernelMemory int64 // bytes
 	Pids         int64
+	// CPUShares is v1's cpu.shares; on v2, CPUWeight is cpu.weight (1..10000),
+	// which the runtime derives from the requested shares.
+	CPUShares, CPUWeight int64
 }
 
 // Enforced reads the limits the kernel holds for the group. They are read
@@ -63,7 +66,7 @@ func (g *Group) Enforced() (Enforced, error) {
 }
 
 func (g *Group) enforcedV1() (Enforced, error) {
-	e := Enforced{CgroupVersion: 1, Swap: Unlimited}
+	e := Enforced{CgroupVersion: 1, Swap: Unlimited, CPUWeight: Unlimited}
 	cpu, mem := g.dir(cgroup1.Cpu), g.dir(cgroup1.Memory)
 	for _, f := range []struct {
 		dir, file string
@@ -75,6 +78,7 @@ func (g *Group) enforcedV1() (Enforced, error) {
 		{mem, "memory.memsw.limit_in_bytes", &e.MemorySwap},
 		{mem, "memory.kmem.limit_in_bytes", &e.KernelMemory},
 		{g.dir(cgroup1.Pids), "pids.max", &e.Pids},
+		{cpu, "cpu.shares", &e.CPUShares},
 	} {
 		v, err := readLimit(f.dir, f.file)
 		if err != nil {
@@ -104,6 +108,10 @@ func (g *Group) enforcedV2() (Enforced, error) {
 		e.MemorySwap = e.Memory + e.Swap
 	}
 	if e.Pids, err = readLimit(d, "pids.max"); err != nil {
+		return Enforced{}, err
+	}
+	e.CPUShares = Unlimited
+	if e.CPUWeight, err = readLimit(d, "cpu.weight"); err != nil {
 		return Enforced{}, err
 	}
 	return e, nil

@@ -55,6 +55,7 @@ func v1Group() map[string]files {
 			"cpu.stat":          "nr_periods 12\nnr_throttled 5\nthrottled_time 412500000\n",
 			"cpu.cfs_quota_us":  "10000\n",
 			"cpu.cfs_period_us": "100000\n",
+			"cpu.shares":        "128\n",
 		},
 		"cpuacct/docker/abc": {
 			"cpuacct.stat":         "user 3\nsystem 2\n",
@@ -153,7 +154,7 @@ func TestV1Enforced(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The kmem limit was requested but reads back unlimited: not enforced.
-	want := Enforced{CgroupVersion: 1, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, Swap: Unlimited, KernelMemory: Unlimited, Pids: 64}
+	want := Enforced{CgroupVersion: 1, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, Swap: Unlimited, KernelMemory: Unlimited, Pids: 64, CPUShares: 128, CPUWeight: Unlimited}
 	if got != want {
 		t.Errorf("Enforced:\n got %+v\nwant %+v", got, want)
 	}
@@ -174,7 +175,7 @@ func TestV1Unlimited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Enforced{CgroupVersion: 1, CPUQuota: Unlimited, CPUPeriod: 100000, Memory: Unlimited, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited}
+	want := Enforced{CgroupVersion: 1, CPUQuota: Unlimited, CPUPeriod: 100000, Memory: Unlimited, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited, CPUShares: 128, CPUWeight: Unlimited}
 	if got != want {
 		t.Errorf("Enforced:\n got %+v\nwant %+v", got, want)
 	}
@@ -315,6 +316,7 @@ func v2Group() map[string]files {
 		"system.slice/docker-abc.scope": {
 			"cpu.stat":        "usage_usec 61250\nuser_usec 40000\nsystem_usec 21250\nnr_periods 12\nnr_throttled 5\nthrottled_usec 412500\n",
 			"cpu.max":         "10000 100000\n",
+			"cpu.weight":      "5\n",
 			"memory.stat":     "anon 8388608\nfile 4096\nkernel 520192\n",
 			"memory.current":  "9437184\n",
 			"memory.peak":     "12582912\n",
@@ -385,22 +387,22 @@ func TestV2Enforced(t *testing.T) {
 	}{
 		{
 			name: "limited",
-			want: Enforced{CgroupVersion: 2, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, Swap: 0, KernelMemory: Unlimited, Pids: 64},
+			want: Enforced{CgroupVersion: 2, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20, Swap: 0, KernelMemory: Unlimited, Pids: 64, CPUShares: Unlimited, CPUWeight: 5},
 		},
 		{
 			name:  "unlimited",
 			files: files{"cpu.max": "max 100000\n", "memory.max": "max\n", "memory.swap.max": "max\n", "pids.max": "max\n"},
-			want:  Enforced{CgroupVersion: 2, CPUQuota: Unlimited, CPUPeriod: 100000, Memory: Unlimited, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited},
+			want:  Enforced{CgroupVersion: 2, CPUQuota: Unlimited, CPUPeriod: 100000, Memory: Unlimited, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited, CPUShares: Unlimited, CPUWeight: 5},
 		},
 		{
 			name:  "swap allowed",
 			files: files{"memory.swap.max": "134217728\n"},
-			want:  Enforced{CgroupVersion: 2, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 256 << 20, Swap: 128 << 20, KernelMemory: Unlimited, Pids: 64},
+			want:  Enforced{CgroupVersion: 2, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 256 << 20, Swap: 128 << 20, KernelMemory: Unlimited, Pids: 64, CPUShares: Unlimited, CPUWeight: 5},
 		},
 		{
 			name:  "unlimited swap",
 			files: files{"memory.swap.max": "max\n"},
-			want:  Enforced{CgroupVersion: 2, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: 64},
+			want:  Enforced{CgroupVersion: 2, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: 64, CPUShares: Unlimited, CPUWeight: 5},
 		},
 	}
 	for _, tt := range tests {
@@ -481,7 +483,7 @@ func TestV2MissingFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Enforced{CgroupVersion: 2, CPUQuota: Unlimited, CPUPeriod: Unlimited, Memory: 128 << 20, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited}
+	want := Enforced{CgroupVersion: 2, CPUQuota: Unlimited, CPUPeriod: Unlimited, Memory: 128 << 20, MemorySwap: Unlimited, Swap: Unlimited, KernelMemory: Unlimited, Pids: Unlimited, CPUShares: Unlimited, CPUWeight: 5}
 	if got != want {
 		t.Errorf("Enforced:\n got %+v\nwant %+v", got, want)
 	}

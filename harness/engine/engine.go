@@ -259,6 +259,7 @@ type ContainerSpec struct {
 	Memory, MemorySwap  int64
 	KernelMemory        int64
 	Pids                int64
+	CPUShares           int64
 }
 
 // Create creates a container (not started). NetworkMode none: socket-only apps
@@ -288,6 +289,7 @@ func (d *Docker) Create(ctx context.Context, s ContainerSpec) (string, error) {
 			MemorySwap:   s.MemorySwap,
 			KernelMemory: s.KernelMemory,
 			PidsLimit:    pids,
+			CPUShares:    s.CPUShares,
 		},
 	}
 	r, err := d.c.ContainerCreate(ctx, cfg, hc, nil, nil, s.Name)
@@ -347,6 +349,7 @@ type State struct {
 	CPUQuota, CPUPeriod, NanoCPUs    int64
 	Memory, MemorySwap, KernelMemory int64
 	Pids                             int64
+	CPUShares                        int64
 	CgroupParent                     string
 	// KernelMemoryUnsupported says why a kernel-memory limit never reached the
 	// container, "" when the engine takes one: see Docker.KernelMemoryUnsupported.
@@ -415,6 +418,7 @@ func (d *Docker) Inspect(ctx context.Context, id string) (State, error) {
 		if hc.PidsLimit != nil {
 			s.Pids = *hc.PidsLimit
 		}
+		s.CPUShares = hc.CPUShares
 		s.CgroupParent = hc.CgroupParent
 	}
 	s.KernelMemoryUnsupported = d.KernelMemoryUnsupported(ctx)

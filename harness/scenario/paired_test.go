@@ -127,3 +127,17 @@ func TestPairedErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCPUShares(t *testing.T) {
+	s, err := Parse("f.yaml", []byte("suite: s\ndefaults: {limits: {cpu_shares: 128}}\nscenarios:\n  - name: a\n    image: a\n    candidate: {limits: {cpu_shares: 1024}}\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, c := s.Scenarios[0].Limits.CPUShares, s.Scenarios[1].Limits.CPUShares; b != 128 || c != 1024 {
+		t.Errorf("shares %d / %d", b, c)
+	}
+	_, err = Parse("f.yaml", []byte("suite: s\nscenarios:\n  - name: a\n    image: a\n    limits: {cpu_shares: 1}\n"), Options{})
+	if err == nil || err.Error() != "f.yaml:5:26: scenarios[0].limits.cpu_shares: want 2..262144 (a relative CPU weight; the kernel's default is 1024), got 1" {
+		t.Errorf("cpu_shares 1: %v", err)
+	}
+}

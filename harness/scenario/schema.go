@@ -26,7 +26,7 @@ var (
 	sloKeys     = []string{"p50", "p90", "p95", "p99", "miss_rate"}
 	buildKeys   = []string{"context", "dockerfile", "args"}
 	healthKeys  = []string{"method", "path", "status", "body", "timeout"}
-	limitsKeys  = []string{"cpus", "cpu_quota", "cpu_period", "memory", "memory_swap", "kernel_memory", "pids", "cpuset"}
+	limitsKeys  = []string{"cpus", "cpu_quota", "cpu_period", "cpu_shares", "memory", "memory_swap", "kernel_memory", "pids", "cpuset"}
 )
 
 // spec is a scenario or the defaults as written: only what the file sets.
@@ -83,6 +83,7 @@ type limitsSpec struct {
 	period       opt[int64]
 	memory, swap opt[int64]
 	kernel, pids opt[int64]
+	shares       opt[int64]
 	cpuset       opt[string]
 }
 
@@ -607,6 +608,15 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 			}
 		case "cpuset":
 			l.cpuset = p.cpuset(e.v, f)
+		case "cpu_shares":
+			v, ok := p.integer(e.v, f)
+			switch {
+			case !ok:
+			case v < minCPUShares || v > maxCPUShares:
+				p.errorf(e.v, f, "want %d..%d (a relative CPU weight; the kernel's default is 1024), got %d", minCPUShares, maxCPUShares, v)
+			default:
+				l.shares = some(v, e.v, f)
+			}
 		default:
 			p.unknown(e, field, limitsKeys, nil)
 		}
@@ -765,7 +775,7 @@ func overlay(c, v *spec) spec {
 		l.cpuGiven, l.cpus, l.quota, l.period = true, vl.cpus, vl.quota, vl.period
 	}
 	l.memory, l.swap, l.kernel = or(vl.memory, l.memory), or(vl.swap, l.swap), or(vl.kernel, l.kernel)
-	l.pids, l.cpuset = or(vl.pids, l.pids), or(vl.cpuset, l.cpuset)
+	l.pids, l.cpuset, l.shares = or(vl.pids, l.pids), or(vl.cpuset, l.cpuset), or(vl.shares, l.shares)
 	o.limits = l
 	return o
 }
@@ -794,6 +804,7 @@ func (p *parser) mergeLimits(d, c *limitsSpec) Limits {
 		MemorySwap:   or(c.swap, d.swap).get(0),
 		KernelMemory: or(c.kernel, d.kernel).get(DefaultKernelMemory),
 		Pids:         or(c.pids, d.pids).v,
+		CPUShares:    or(c.shares, d.shares).v,
 		CPUSet:       or(c.cpuset, d.cpuset).v,
 	}
 	switch {

@@ -115,6 +115,7 @@ type Limits struct {
 	MemorySwap   int64   // bytes, memory+swap; -1 unlimited
 	KernelMemory int64   // bytes (requested; not enforced on cgroup v1 with kernel >= 5.x / runc >= 1.0)
 	Pids         int64
+	CPUShares    int64  // relative CPU weight (cpu.shares on v1; cpu.weight on v2); 0 = the engine's default
 	CPUSet       string // optional cpuset, e.g. "1"
 }
 

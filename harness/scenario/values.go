@@ -23,6 +23,8 @@ const (
 	minCPUQuota  = 1000    // µs; the kernel's minimum cfs quota
 	minCPUPeriod = 1000
 	maxCPUPeriod = 1_000_000
+	minCPUShares = 2 // the kernel's minimum cpu.shares
+	maxCPUShares = 262144
 	// cfsPeriod is the kernel's CFS enforcement period: a throttled container
 	// can stall this long, so a shorter per-attempt timeout only measures throttling.
 	cfsPeriod = 100 * time.Millisecond
