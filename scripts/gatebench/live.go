@@ -29,7 +29,7 @@ defaults:
   runs: %[2]d
 scenarios:
   - name: same
-    setup: ["CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o apps/go-hello/app ./apps/go-hello"]
+    setup: ["cd %[1]s && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o apps/go-hello/app ./apps/go-hello"]
     build: {context: %[1]s/apps/go-hello}
     image: coldstart/go-hello:latest
     candidate: {}
@@ -38,7 +38,7 @@ scenarios:
     candidate: {env: {DELAY_MS: "%[3]d"}}
   - name: null-workload
     calibration: true
-    setup: ["CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o apps/null/app ./apps/null"]
+    setup: ["cd %[1]s && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o apps/null/app ./apps/null"]
     build: {context: %[1]s/apps/null}
     image: coldstart/null:latest
 `
