@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"harness/history/store": {"harness/history", "harness/result", "harness/summary"},
 	"harness/engine":        {"harness/result"},
 	"harness/cgroup":        {"harness/result", "harness/scenario"},
-	"reports":               {"harness/result", "harness/summary", "harness/journal", "reports/svgplot"},
+	"reports":               {"harness/result", "harness/summary", "harness/journal", "harness/history", "reports/svgplot"},
 	"reports/svgplot":       {},
 	"harness/bench": {"harness/result", "harness/scenario", "harness/journal", "harness/importtime",
 		"harness/probe", "harness/cgroup", "harness/summary", "harness/engine"},
@@ -96,6 +96,22 @@ func TestRenderersBuildWithoutTheEngine(t *testing.T) {
 	for _, dep := range strings.Fields(goList(t, "-deps", module+"harness/cmd/coldstart")) {
 		if strings.Contains(dep, "chromedp") || strings.Contains(dep, "cobra/doc") {
 			t.Errorf("the harness binary links %s (a test-only tool)", dep)
+		}
+	}
+}
+
+// Only the history's store links the database driver: the renderers, the
+// statistics and the history's vocabulary build without it.
+func TestRenderersBuildWithoutTheDatabase(t *testing.T) {
+	for _, pkg := range noEngine {
+		if pkg == "harness/history/store" {
+			continue
+		}
+		for _, dep := range strings.Fields(goList(t, "-deps", module+pkg)) {
+			if strings.HasPrefix(dep, "modernc.org/") || dep == "database/sql" {
+				t.Errorf("%s depends on %s: only harness/history/store may link the database", pkg, dep)
+				break
+			}
 		}
 	}
 }
