@@ -33,7 +33,7 @@ var allowed = map[string][]string{
 	"harness/bench": {"harness/result", "harness/scenario", "harness/journal", "harness/importtime",
 		"harness/probe", "harness/cgroup", "harness/summary", "harness/engine"},
 	"harness/cli": {"harness/result", "harness/scenario", "harness/journal", "harness/summary",
-		"harness/engine", "harness/bench", "reports"},
+		"harness/engine", "harness/bench", "harness/history", "harness/history/store", "reports"},
 	"harness/cmd/coldstart": {"harness/cli"},
 }
 

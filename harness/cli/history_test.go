@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coldstart/coldstart/harness/journal"
+	"github.com/coldstart/coldstart/harness/result"
+	"github.com/coldstart/coldstart/harness/summary"
+)
+
+// nightlyRun writes the run directory of night i of a synthetic nightly
+// job: a calibration workload (10 starts) and a paired app (12 pairs). The
+// platform is slower on night 2 (calibration and app alike); the candidate
+// is 30% slower on night 3, misses a third of its starts on night 4, and
+// the host's kernel changes from night 4 on. Deterministic: the same
+// directories every time.
+func nightlyRun(t *testing.T, root string, i int) string {
+	t.Helper()
+	id := fmt.Sprintf("202611%02dT020000Z-%08x", 20+i, 0xbeef0+i)
+	started := time.Date(2026, 11, 20+i, 2, 0, 0, 0, time.UTC)
+	platform := []float64{1, 1.02, 1.3, 1.01, 0.99, 1}[i]
+	candidate := []float64{1.01, 0.995, 1.005, 1.3, 1.0, 1.002}[i]
+	m := result.Manifest{Run: id, Suite: "nightly", SuiteFile: "nightly.yaml", SuiteHash: "5u17e", Harness: "0.2.0", GoVersion: "go1.26.8",
+		Started: started, Engine: result.Engine{EngineVersion: "20.10.24", APIVersion: "1.41", Runtime: "runc", CgroupVersion: "1", CgroupDriver: "cgroupfs"},
+		Kernel: "6.18.0", CPUModel: "Test CPU", Cores: 2}
+	if i >= 4 {
+		m.Kernel = "6.18.2"
+	}
+	m.Fingerprint = result.Fingerprint(m.Engine, m.Kernel, m.CPUModel, m.Cores)
+	var recs []result.Record
+	add := func(scenario, variant string, iter int, ready float64, calibration bool) {
+		r := result.Record{V: result.Version, Run: id, Scenario: scenario, Variant: variant, Kind: result.KindMeasure, Iteration: iter,
+			Seq: len(recs), Time: started.Add(time.Duration(len(recs)) * time.Second), Image: scenario + ":" + variant, DeadlineMS: 3000,
+			Calibration: calibration, Outcome: result.OK, Attempts: 1}
+		if ready >= 3000 {
+			r.Outcome, r.Error = result.DeadlineExceeded, "not ready within 3000 ms"
+		} else {
+			r.ReadyMS = result.F(ready)
+		}
+		recs = append(recs, r)
+	}
+	for k := range 12 {
+		if k%6 == 0 {
+			for c := range 5 {
+				add("null", "", k/6*5+c, platform*(180+float64((c*7)%11)), true)
+			}
+		}
+		base := platform * (300 + float64((k*37)%23))
+		cand := base * candidate * (1 + 0.004*float64(k%3-1))
+		if i == 4 && k%3 == 0 {
+			cand = 3000
+		}
+		add("app", "baseline", k, base, false)
+		add("app", "candidate", k, cand, false)
+	}
+	m.Planned = len(recs)
+	dir := filepath.Join(root, id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := journal.WriteJSONAtomic(filepath.Join(dir, journal.ManifestFile), m); err != nil {
+		t.Fatal(err)
+	}
+	w, err := journal.Create(filepath.Join(dir, journal.RunsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range recs {
+		if err := w.Append(&recs[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	return dir
+}
+
+// The history end to end without an engine: six run directories recorded
+// with `coldstart record`, then `coldstart trend` in markdown and json,
+// against golden files (go test ./harness/cli -run TestTrendCommand -update).
+func TestTrendCommand(t *testing.T) {
+	root := t.TempDir()
+	hist := filepath.Join(root, "h", "history.db")
+	var dirs []string
+	for i := range 6 {
+		dirs = append(dirs, nightlyRun(t, root, i))
+	}
+	// Recorded in two calls, one of them again: a re-recorded run replaces itself.
+	if _, stderr, err := run(t, "record", "--history", hist, "--meta", "commit=c0ffee", dirs[0], dirs[1], dirs[2]); err != nil {
+		t.Fatalf("record: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := run(t, "record", "--history", hist, "--meta", "commit=c0ffee", "--meta", "job=nightly-7", dirs[2], dirs[3], dirs[4], dirs[5]); err != nil {
+		t.Fatalf("record: %v\n%s", err, stderr)
+	}
+	for _, f := range []string{"markdown", "json"} {
+		out, stderr, err := run(t, "trend", "--history", hist, "--format", f)
+		if err != nil {
+			t.Fatalf("trend --format %s: %v\n%s", f, err, stderr)
+		}
+		golden(t, filepath.Join("testdata", "trend."+map[string]string{"markdown": "md", "json": "json"}[f]), out)
+	}
+	out, _, err := run(t, "trend", "--history", hist, "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Trends []struct {
+			Runs   []struct{ Run string } `json:"runs"`
+			Series []struct {
+				Arm    string `json:"arm"`
+				Points []struct {
+					P95            summary.Value `json:"p95_ms"`
+					CalibrationP50 summary.Value `json:"calibration_p50_ms"`
+					Verdict        *struct {
+						Verdict string `json:"verdict"`
+					} `json:"verdict"`
+				} `json:"points"`
+			} `json:"series"`
+		} `json:"trends"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	tr := doc.Trends[0]
+	if len(tr.Runs) != 6 || len(tr.Series) != 3 || tr.Series[2].Arm != "app [candidate]" {
+		t.Fatalf("trend: %d runs, series %+v", len(tr.Runs), tr.Series)
+	}
+	cand := tr.Series[2].Points
+	if v := cand[3].Verdict; v == nil || v.Verdict != summary.Regressed {
+		t.Errorf("night 4 (+30%%): verdict %+v, want regressed", v)
+	}
+	if !cand[4].P95.Censored {
+		t.Errorf("night 5 (a third missed): p95 %+v, want censored", cand[4].P95)
+	}
+	if !cand[2].CalibrationP50.Known || cand[2].CalibrationP50.V < 1.2*cand[0].CalibrationP50.V {
+		t.Errorf("night 3's platform slowdown is not in the calibration beside the app: %+v vs %+v", cand[2].CalibrationP50, cand[0].CalibrationP50)
+	}
+
+	// --last, --suite, --scenario, html.
+	out, _, err = run(t, "trend", "--history", hist, "--last", "2", "--scenario", "null", "--suite", "nightly")
+	if err != nil || strings.Count(out, "| 202611") != 4 || strings.Contains(out, "app [") {
+		t.Errorf("--last 2 --scenario null: %v\n%s", err, out)
+	}
+	out, _, err = run(t, "trend", "--history", hist, "--format", "html")
+	if err != nil || strings.Count(out, "<svg ") != 3 || !strings.Contains(out, "tr-regressed") {
+		t.Errorf("html: %v, %d plots", err, strings.Count(out, "<svg "))
+	}
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./harness/cli -run TestTrendCommand -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (go test ./harness/cli -run TestTrendCommand -update, and review the diff):\n%s", path, got)
+	}
+}
+
+// One run says a trend needs two; no history, a garbage file and a bad
+// flag are bad input (exit 2), and the garbage is left as it was.
+func TestTrendEdges(t *testing.T) {
+	root := t.TempDir()
+	hist := filepath.Join(root, "history.db")
+	if _, _, err := run(t, "record", "--history", hist, nightlyRun(t, root, 0)); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, "trend", "--history", hist)
+	if err != nil || !strings.Contains(out, "the history holds 1 run of suite nightly: a trend needs at least 2") {
+		t.Errorf("one run: %v\n%s", err, out)
+	}
+	garbage := filepath.Join(root, "garbage.db")
+	junk := bytes.Repeat([]byte("this is not a database\n"), 300)
+	os.WriteFile(garbage, junk, 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"trend", "--history", filepath.Join(root, "none.db")}, "no history at"},
+		{[]string{"trend", "--history", garbage}, "not a coldstart history: the file is not SQLite or is corrupt"},
+		{[]string{"trend", "--history", "off"}, "nothing to read"},
+		{[]string{"trend", "--history", hist, "--format", "csv"}, "--format"},
+		{[]string{"record", "--history", garbage, filepath.Join(root, "202611"+"20T020000Z-000beef0")}, "not a coldstart history"},
+		{[]string{"record", "--history", hist, "--meta", "novalue", root}, "--meta"},
+		{[]string{"run", "--history", hist, "--meta", "=x", "../../scenarios/quickstart.yaml"}, "--meta"},
+	} {
+		_, _, err := run(t, c.args...)
+		if Code(err) != ExitBadInput || err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: exit %d, %v; want exit 2 with %q", c.args, Code(err), err, c.want)
+		}
+	}
+	if b, _ := os.ReadFile(garbage); !bytes.Equal(b, junk) {
+		t.Error("the garbage file was changed")
+	}
+	if _, err := os.Stat(filepath.Join(root, "none.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Error("trend created a history")
+	}
+}
+
+// An incomplete run is not recorded: its figures are not the suite's.
+func TestRecordRefusesIncomplete(t *testing.T) {
+	root := t.TempDir()
+	dir := nightlyRun(t, root, 1)
+	m, _ := journal.ReadManifest(dir)
+	m.Planned += 10
+	journal.WriteJSONAtomic(filepath.Join(dir, journal.ManifestFile), m)
+	_, _, err := run(t, "record", "--history", filepath.Join(root, "h.db"), dir)
+	if Code(err) != ExitBadInput || !strings.Contains(err.Error(), "resume it first") {
+		t.Errorf("exit %d, %v", Code(err), err)
+	}
+}
+
+func TestRecordCommandLine(t *testing.T) {
+	h := historyTarget{path: "/srv/hist ory.db", meta: map[string]string{"commit": "abc123", "note": "it's"}}
+	got := h.recordCommand("results/app/2026")
+	want := `coldstart record --history '/srv/hist ory.db' --meta commit=abc123 --meta 'note=it'\''s' results/app/2026`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
