@@ -70,7 +70,7 @@ func trendRunsSection(i int, t *history.Trend, prefix string) section {
 	tb := &table{ID: sec.ID + "-table", Head: []string{"#", "run", "started (UTC)", "meta", "harness", "host", "verdict"}}
 	for k, r := range t.Runs {
 		row := trow{Key: r.Run, Cells: cells([]string{strconv.Itoa(k + 1), r.Run, r.Started.UTC().Format("2006-01-02 15:04"),
-			metaText(r.Meta), r.Harness, hostText(r), verdictWord(r.Verdict)})}
+			metaText(r.Meta), r.Harness, hostText(r), runVerdict(r)})}
 		if r.Verdict == summary.Regressed {
 			row.Class = "regressed"
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,7 +68,7 @@ func suiteBlocks(t *history.Trend, named bool) []block {
 		header: []string{"#", "run", "started (UTC)", "meta", "harness", "host", "verdict"}}
 	for i, r := range t.Runs {
 		runs.rows = append(runs.rows, []string{strconv.Itoa(i + 1), r.Run, r.Started.UTC().Format("2006-01-02 15:04"),
-			metaText(r.Meta), r.Harness, hostText(r), verdictWord(r.Verdict)})
+			metaText(r.Meta), r.Harness, hostText(r), runVerdict(r)})
 	}
 	doc := []block{runs}
 	if len(t.Notes) > 0 {
@@ -162,6 +163,27 @@ func pointVerdict(v *history.Verdict) string {
 }
 
 func verdictWord(v string) string { return strings.ReplaceAll(v, "_", " ") }
+
+// runVerdict is a run's paired verdict with its stability guard: the
+// calibration's drift inside the run, and why the guard failed.
+func runVerdict(r history.RunInfo) string {
+	v := verdictWord(r.Verdict)
+	g := r.Guard
+	if g == nil {
+		return v
+	}
+	var notes []string
+	if d := float64(g.DriftPct); !math.IsNaN(d) {
+		notes = append(notes, "calibration drift in the run "+pctText(g.DriftPct))
+	}
+	if !g.OK {
+		notes = append(notes, "guard failed: "+strings.Join(g.Reasons, "; "))
+	}
+	if len(notes) > 0 {
+		v += " (" + strings.Join(notes, "; ") + ")"
+	}
+	return v
+}
 
 func metaText(m map[string]string) string {
 	var kv []string

@@ -52,6 +52,10 @@ func trendRuns() []history.Run {
 			Verdicts: []history.Verdict{{Scenario: "app", Verdict: verdicts[i], Pairs: 40,
 				ChangePct: summary.Pct(change[i]), CILowPct: summary.Pct(change[i] - 4), CIHighPct: summary.Pct(change[i] + 4)}},
 		}
+		r.Guard = &history.Guard{OK: true, DriftPct: summary.Pct(float64(i%3) - 1)}
+		if i == 5 {
+			r.Guard = &history.Guard{OK: false, DriftPct: summary.Pct(31), Reasons: []string{"the calibration workload's p50 drifted +31.0% between the halves of the run"}}
+		}
 		if i == 4 {
 			r.Verdicts[0].CIHighPct = summary.Pct(math.Inf(1))
 			r.SLOs = []history.SLO{{Arm: "app [candidate]", Objective: "p95 <= 2000 ms", Observed: summary.Above(2870.5), Target: 2000}}
@@ -126,6 +130,7 @@ func TestTrendContent(t *testing.T) {
 		"✗ REGRESSED +38.2% [+34.2%, +inf%]", "✗ REGRESSED +19.9%", "inconclusive +1.5%", "> 2870.5",
 		"calibration p50 over the same runs 180.0 → 179.0 ms (-0.6%)", "regressed in 2 run(s)",
 		"changed: engine 20.10.24, kernel 6.18.2", "the host changed 1 time(s)", "commit=c0ffee6",
+		"inconclusive (calibration drift in the run +31.0%; guard failed: the calibration workload's p50 drifted +31.0% between the halves of the run)",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)

@@ -78,19 +78,45 @@ const recordTimeout = store.DefaultBusyTimeout + 20*time.Second
 // the source of truth and are already safe: a failure is said on stderr,
 // with the command that records the run later, and does not change the
 // run's exit code (the verdict is the run's, not the history's).
-func (h historyTarget) record(dir string, m result.Manifest, s *summary.Summary, stderr io.Writer) {
+// images, when not nil, names an image's id (the engine's, after the run).
+func (h historyTarget) record(dir string, m result.Manifest, s *summary.Summary, images imageIDer, stderr io.Writer) {
 	if h.path == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
-	err := recordRuns(ctx, h.path, []history.Run{history.FromRun(m, s, h.meta)})
+	r := history.FromRun(m, s, h.meta)
+	if images != nil {
+		r.SetImageIDs(imageIDs(ctx, images, s))
+	}
+	err := recordRuns(ctx, h.path, []history.Run{r})
 	if err != nil {
 		fmt.Fprintf(stderr, "coldstart: history not recorded: %v\ncoldstart: the run's files are kept in %s; record it later with: %s\n",
 			err, dir, h.recordCommand(dir))
 		return
 	}
 	fmt.Fprintf(stderr, "recorded in history %s\n", h.path)
+}
+
+// imageIDer is the part of the engine that names a local image's id.
+type imageIDer interface {
+	ImageID(ctx context.Context, ref string) (string, error)
+}
+
+// imageIDs asks the engine for the id of every image the run started: one
+// inspect per image, after the run. An image it cannot name has none.
+func imageIDs(ctx context.Context, e imageIDer, s *summary.Summary) map[string]string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ids := map[string]string{}
+	for _, sc := range s.Scenarios {
+		if _, done := ids[sc.Image]; done || sc.Image == "" {
+			continue
+		}
+		id, _ := e.ImageID(ctx, sc.Image)
+		ids[sc.Image] = id
+	}
+	return ids
 }
 
 // recordCommand is the command line that records the run later.

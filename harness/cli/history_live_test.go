@@ -80,6 +80,7 @@ func TestHistoryLive(t *testing.T) {
 				Arm    string `json:"arm"`
 				Points []struct {
 					Index          int           `json:"index"`
+					ImageID        string        `json:"image_id"`
 					P50            summary.Value `json:"p50_ms"`
 					CalibrationP50 summary.Value `json:"calibration_p50_ms"`
 					Verdict        *struct {
@@ -103,6 +104,9 @@ func TestHistoryLive(t *testing.T) {
 		for _, p := range s.Points {
 			if !p.CalibrationP50.Known {
 				t.Errorf("%s run %d: no calibration figure beside it", s.Arm, p.Index+1)
+			}
+			if !strings.HasPrefix(p.ImageID, "sha256:") {
+				t.Errorf("%s run %d: image id %q, want the engine's", s.Arm, p.Index+1, p.ImageID)
 			}
 			if s.Arm == "go-hello [candidate]" && (p.Verdict == nil || p.Verdict.Pairs != 3) {
 				t.Errorf("run %d: paired verdict %+v, want one over 3 pairs", p.Index+1, p.Verdict)

@@ -196,7 +196,8 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 		return stopped(ctx, runErr, fmt.Sprintf("%d of %d starts completed; journal and summary kept in %s; resume with: coldstart run --resume %s",
 			done, len(sess.Plan), sess.Dir, sess.Dir))
 	}
-	hist.record(sess.Dir, sess.Manifest, res.Summary, stderr)
+	images, _ := sess.Runner.Engine.(imageIDer)
+	hist.record(sess.Dir, sess.Manifest, res.Summary, images, stderr)
 	return gateErr(res.Summary, f.failOnMiss)
 }
 

@@ -31,11 +31,13 @@ type Run struct {
 	Resumed   int               `json:"resumed"`
 	// Verdict is the paired comparison's verdict of the whole run, "" for a
 	// run without paired scenarios.
-	Verdict  string       `json:"verdict,omitempty"`
-	Gate     *result.Gate `json:"gate,omitempty"` // the rule the verdicts were drawn with
-	Arms     []Arm        `json:"arms"`
-	Verdicts []Verdict    `json:"verdicts,omitempty"`
-	SLOs     []SLO        `json:"slos,omitempty"`
+	Verdict string       `json:"verdict,omitempty"`
+	Gate    *result.Gate `json:"gate,omitempty"` // the rule the verdicts were drawn with
+	// Guard is the paired run's stability guard, nil for a run without pairs.
+	Guard    *Guard    `json:"guard,omitempty"`
+	Arms     []Arm     `json:"arms"`
+	Verdicts []Verdict `json:"verdicts,omitempty"`
+	SLOs     []SLO     `json:"slos,omitempty"`
 }
 
 // Host is the machine and engine a run measured on.
@@ -51,6 +53,15 @@ type Host struct {
 	Cores         int    `json:"cores"`
 }
 
+// Guard is the stability guard of a paired run: the calibration's drift
+// between the halves of the run and the share of contended paired starts.
+type Guard struct {
+	OK             bool        `json:"ok"`
+	DriftPct       summary.Pct `json:"calibration_drift_pct"` // NaN without a calibration workload
+	ContendedShare float64     `json:"contended_share"`
+	Reasons        []string    `json:"reasons,omitempty"`
+}
+
 // Arm is one series of a run's starts (a scenario, or one variant of a
 // paired scenario): its ready_ms figures, censored where misses decide
 // them, and the limits it ran under.
@@ -59,6 +70,7 @@ type Arm struct {
 	Scenario    string  `json:"scenario"`
 	Variant     string  `json:"variant,omitempty"`
 	Image       string  `json:"image"`
+	ImageID     string  `json:"image_id,omitempty"` // the engine's id of Image when the run recorded it
 	Calibration bool    `json:"calibration,omitempty"`
 	DeadlineMS  float64 `json:"deadline_ms"`
 	N           int     `json:"n"`  // measured starts
@@ -138,6 +150,7 @@ func FromRun(m result.Manifest, s *summary.Summary, meta map[string]string) Run 
 	if p := s.Paired; p != nil {
 		g := p.Options
 		r.Verdict, r.Gate = p.Verdict, &g
+		r.Guard = &Guard{OK: p.Guard.OK, DriftPct: p.Guard.DriftPct, ContendedShare: p.Guard.ContendedShare, Reasons: p.Guard.Reasons}
 		for _, v := range p.Scenarios {
 			r.Verdicts = append(r.Verdicts, Verdict{
 				Scenario: v.Name, Verdict: v.Verdict, Reason: v.Reason, Pairs: v.Pairs,
@@ -165,6 +178,15 @@ func armOf(sc *summary.Scenario) Arm {
 		a.Scenario = sc.Name
 	}
 	return a
+}
+
+// SetImageIDs fills each arm's image id from ids (image reference → id).
+func (r *Run) SetImageIDs(ids map[string]string) {
+	for i := range r.Arms {
+		if id := ids[r.Arms[i].Image]; id != "" {
+			r.Arms[i].ImageID = id
+		}
+	}
 }
 
 // VerdictOf returns the paired verdict of a scenario, nil if it has none.

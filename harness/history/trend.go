@@ -29,6 +29,7 @@ type RunInfo struct {
 	Host        Host              `json:"host"`
 	HostChanged bool              `json:"host_changed"` // the host fingerprint differs from the previous run's
 	Verdict     string            `json:"verdict,omitempty"`
+	Guard       *Guard            `json:"guard,omitempty"` // a paired run's stability guard
 }
 
 // Series is one arm across runs.
@@ -44,6 +45,8 @@ type Series struct {
 type Point struct {
 	Index      int           `json:"index"`
 	Run        string        `json:"run"`
+	Image      string        `json:"image"`
+	ImageID    string        `json:"image_id,omitempty"`
 	N          int           `json:"n"`
 	OK         int           `json:"ok"`
 	MissRate   float64       `json:"miss_rate"`
@@ -90,7 +93,7 @@ func trendOf(runs []Run, scenarios []string) Trend {
 	var cals []string
 	for i := range runs {
 		r := &runs[i]
-		info := RunInfo{Run: r.ID, Started: r.Started, Meta: r.Meta, Harness: r.Harness, Host: r.Host, Verdict: r.Verdict}
+		info := RunInfo{Run: r.ID, Started: r.Started, Meta: r.Meta, Harness: r.Harness, Host: r.Host, Verdict: r.Verdict, Guard: r.Guard}
 		info.HostChanged = i > 0 && r.Host.Fingerprint != runs[i-1].Host.Fingerprint
 		t.Runs = append(t.Runs, info)
 		cal := r.calibration()
@@ -150,7 +153,7 @@ func (r *Run) calibration() *Arm {
 }
 
 func pointOf(index int, r *Run, a, cal *Arm) Point {
-	p := Point{Index: index, Run: r.ID, N: a.N, OK: a.OK, MissRate: a.MissRate(), DeadlineMS: a.DeadlineMS,
+	p := Point{Index: index, Run: r.ID, Image: a.Image, ImageID: a.ImageID, N: a.N, OK: a.OK, MissRate: a.MissRate(), DeadlineMS: a.DeadlineMS,
 		P50: a.P50, P95: a.P95, P99: a.P99}
 	if cal != nil {
 		p.CalibrationP50, p.CalibrationP95 = cal.P50, cal.P95

@@ -43,7 +43,7 @@ func (s *Store) Runs(ctx context.Context, suite string, n int) ([]history.Run, e
 func loadRuns(ctx context.Context, tx *sql.Tx, suite string, n int) ([]history.Run, map[int64]*history.Run, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, run, suite, suite_file, suite_hash, started, recorded, harness, go_version,
 		host_fingerprint, engine_version, api_version, runtime, cgroup_version, cgroup_driver, kernel, cpu_model, cores,
-		planned, completed, resumed, verdict, gate
+		planned, completed, resumed, verdict, gate, guard_ok, guard_drift_pct, guard_contended_share, guard_reasons
 		FROM runs WHERE id IN (`+selected+`) ORDER BY suite, started, run`, suite, n)
 	if err != nil {
 		return nil, nil, err
@@ -58,11 +58,15 @@ func loadRuns(ctx context.Context, tx *sql.Tx, suite string, n int) ([]history.R
 			h                 = &r.Host
 			started, recorded string
 			gate              sql.NullString
+			g                 guardCols
 		)
 		if err := rows.Scan(&id, &r.ID, &r.Suite, &r.SuiteFile, &r.SuiteHash, &started, &recorded, &r.Harness, &r.GoVersion,
 			&h.Fingerprint, &h.EngineVersion, &h.APIVersion, &h.Runtime, &h.CgroupVersion, &h.CgroupDriver, &h.Kernel, &h.CPUModel, &h.Cores,
-			&r.Planned, &r.Completed, &r.Resumed, &r.Verdict, &gate); err != nil {
+			&r.Planned, &r.Completed, &r.Resumed, &r.Verdict, &gate, &g.ok, &g.drift, &g.contended, &g.reasons); err != nil {
 			return nil, nil, err
+		}
+		if r.Guard, err = g.guard(); err != nil {
+			return nil, nil, fmt.Errorf("run %s: guard: %w", r.ID, err)
 		}
 		if r.Started, err = parseTime(started); err != nil {
 			return nil, nil, fmt.Errorf("run %s: started: %w", r.ID, err)
@@ -113,7 +117,7 @@ func loadMeta(ctx context.Context, tx *sql.Tx, suite string, n int, byID map[int
 }
 
 func loadArms(ctx context.Context, tx *sql.Tx, suite string, n int, byID map[int64]*history.Run) error {
-	rows, err := tx.QueryContext(ctx, `SELECT run_id, arm, scenario, variant, image, calibration, deadline_ms, n, ok, contended,
+	rows, err := tx.QueryContext(ctx, `SELECT run_id, arm, scenario, variant, image, image_id, calibration, deadline_ms, n, ok, contended,
 		p50_ms, p50_censored, p50_bound_ms, p95_ms, p95_censored, p95_bound_ms, p99_ms, p99_censored, p99_bound_ms, limits
 		FROM arms WHERE run_id IN (`+selected+`) ORDER BY run_id, pos`, suite, n)
 	if err != nil {
@@ -127,7 +131,7 @@ func loadArms(ctx context.Context, tx *sql.Tx, suite string, n int, byID map[int
 			p50, p95, p99 stat
 			limits        sql.NullString
 		)
-		if err := rows.Scan(&id, &a.Name, &a.Scenario, &a.Variant, &a.Image, &a.Calibration, &a.DeadlineMS, &a.N, &a.OK, &a.Contended,
+		if err := rows.Scan(&id, &a.Name, &a.Scenario, &a.Variant, &a.Image, &a.ImageID, &a.Calibration, &a.DeadlineMS, &a.N, &a.OK, &a.Contended,
 			&p50.v, &p50.censored, &p50.bound, &p95.v, &p95.censored, &p95.bound, &p99.v, &p99.censored, &p99.bound, &limits); err != nil {
 			return err
 		}
@@ -193,6 +197,27 @@ func loadSLOs(ctx context.Context, tx *sql.Tx, suite string, n int, byID map[int
 		}
 	}
 	return rows.Err()
+}
+
+// guardCols are a run's stability guard columns, all NULL for a run
+// without pairs (or recorded before schema v2).
+type guardCols struct {
+	ok               sql.NullBool
+	drift, contended sql.NullFloat64
+	reasons          sql.NullString
+}
+
+func (g guardCols) guard() (*history.Guard, error) {
+	if !g.ok.Valid {
+		return nil, nil
+	}
+	out := &history.Guard{OK: g.ok.Bool, DriftPct: summary.Pct(orNaN(g.drift)), ContendedShare: g.contended.Float64}
+	if g.reasons.Valid {
+		if err := json.Unmarshal([]byte(g.reasons.String), &out.Reasons); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // stat is a statistic's three columns.

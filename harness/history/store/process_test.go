@@ -13,11 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coldstart/coldstart/harness/history"
 )
 
 // helperEnv holds "PATH|PREFIX|COUNT|START" for a writer process: START,
@@ -119,6 +122,9 @@ func checkHistory(t *testing.T, path string, committed []string, inFlight string
 	}
 	present = map[string]bool{}
 	for _, r := range runs {
+		if r.ID == fixtureRun() {
+			continue // a fixture the test started from
+		}
 		present[r.ID] = true
 		if len(r.Arms) != writerArms || len(r.Verdicts) != 2 || len(r.SLOs) != 3 || len(r.Meta) != 2 {
 			t.Errorf("run %s is partial: %d arms, %d verdicts, %d SLOs, %d meta", r.ID, len(r.Arms), len(r.Verdicts), len(r.SLOs), len(r.Meta))
@@ -184,14 +190,35 @@ func TestKilledMidWrite(t *testing.T) {
 	}
 }
 
-// Two writer processes recording into one new history at once: both
-// succeed (the later waits for the earlier's short transactions) and every
-// run of both is there.
+// Two writer processes recording into one history at once, a new one (both
+// may create it) and a v1 one (both may upgrade it): both succeed (the
+// later waits for the earlier's short transactions) and every run of both
+// is there.
 func TestTwoWriters(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs writer processes")
 	}
-	path := filepath.Join(t.TempDir(), "history.db")
+	t.Run("new", func(t *testing.T) { twoWriters(t, filepath.Join(t.TempDir(), "history.db")) })
+	t.Run("upgrade-v1", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "history.db")
+		copyFile(t, filepath.Join("testdata", "history-v1.db"), path)
+		twoWriters(t, path)
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if v, _ := s.Version(ctx); v != Version {
+			t.Errorf("version %d, want %d", v, Version)
+		}
+		runs, _ := s.Runs(ctx, "", 0)
+		if !slices.ContainsFunc(runs, func(r history.Run) bool { return r.ID == fixtureRun() }) {
+			t.Error("the v1 run is gone")
+		}
+	})
+}
+
+func twoWriters(t *testing.T, path string) {
 	const n, m = 150, 120
 	// Both open the new history at once (both may create it), then write
 	// from the same instant.

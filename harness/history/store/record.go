@@ -46,13 +46,24 @@ func insertRun(ctx context.Context, tx *sql.Tx, r *history.Run) error {
 		}
 		gate = string(b)
 	}
+	var guardOK, guardReasons any
+	var drift, contended sql.NullFloat64
+	if g := r.Guard; g != nil {
+		guardOK, drift, contended = g.OK, nullable(float64(g.DriftPct)), nullable(g.ContendedShare)
+		b, err := json.Marshal(g.Reasons)
+		if err != nil {
+			return err
+		}
+		guardReasons = string(b)
+	}
 	h := r.Host
 	res, err := tx.ExecContext(ctx, `INSERT INTO runs (run, suite, suite_file, suite_hash, started, recorded, harness, go_version,
 		host_fingerprint, engine_version, api_version, runtime, cgroup_version, cgroup_driver, kernel, cpu_model, cores,
-		planned, completed, resumed, verdict, gate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		planned, completed, resumed, verdict, gate, guard_ok, guard_drift_pct, guard_contended_share, guard_reasons)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Suite, r.SuiteFile, r.SuiteHash, fmtTime(r.Started), fmtTime(r.Recorded), r.Harness, r.GoVersion,
 		h.Fingerprint, h.EngineVersion, h.APIVersion, h.Runtime, h.CgroupVersion, h.CgroupDriver, h.Kernel, h.CPUModel, h.Cores,
-		r.Planned, r.Completed, r.Resumed, r.Verdict, gate)
+		r.Planned, r.Completed, r.Resumed, r.Verdict, gate, guardOK, drift, contended, guardReasons)
 	if err != nil {
 		return err
 	}
@@ -101,10 +112,10 @@ func insertArm(ctx context.Context, tx *sql.Tx, id int64, pos int, a *history.Ar
 	p50, p50c, p50b := value(a.P50)
 	p95, p95c, p95b := value(a.P95)
 	p99, p99c, p99b := value(a.P99)
-	_, err := tx.ExecContext(ctx, `INSERT INTO arms (run_id, pos, arm, scenario, variant, image, calibration, deadline_ms, n, ok, contended,
+	_, err := tx.ExecContext(ctx, `INSERT INTO arms (run_id, pos, arm, scenario, variant, image, image_id, calibration, deadline_ms, n, ok, contended,
 		p50_ms, p50_censored, p50_bound_ms, p95_ms, p95_censored, p95_bound_ms, p99_ms, p99_censored, p99_bound_ms, limits)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, pos, a.Name, a.Scenario, a.Variant, a.Image, a.Calibration, a.DeadlineMS, a.N, a.OK, a.Contended,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, pos, a.Name, a.Scenario, a.Variant, a.Image, a.ImageID, a.Calibration, a.DeadlineMS, a.N, a.OK, a.Contended,
 		p50, p50c, p50b, p95, p95c, p95b, p99, p99c, p99b, limits)
 	return err
 }

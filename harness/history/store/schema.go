@@ -16,6 +16,7 @@ const appID = 0x636f6c64
 
 var migrations = []migration{
 	{name: "runs, arms, paired verdicts, SLO checks", stmts: schemaV1},
+	{name: "image ids, the paired run's stability guard", stmts: schemaV2},
 }
 
 // Version is the schema version this coldstart writes.
@@ -102,4 +103,14 @@ var schemaV1 = []string{
 		reason TEXT NOT NULL DEFAULT '',
 		PRIMARY KEY (run_id, pos)
 	)`,
+}
+
+// schemaV2 adds each arm's image id (the engine's, when the run recorded
+// it) and a paired run's stability guard (NULL for a run without pairs).
+var schemaV2 = []string{
+	`ALTER TABLE arms ADD COLUMN image_id TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE runs ADD COLUMN guard_ok INTEGER`,
+	`ALTER TABLE runs ADD COLUMN guard_drift_pct REAL`,
+	`ALTER TABLE runs ADD COLUMN guard_contended_share REAL`,
+	`ALTER TABLE runs ADD COLUMN guard_reasons TEXT`,
 }

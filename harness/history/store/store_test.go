@@ -33,10 +33,11 @@ func sampleRun(id string, started time.Time, arms int) history.Run {
 		Planned: 100, Completed: 100, Resumed: 1,
 		Verdict: summary.Regressed,
 		Gate:    &result.Gate{ThresholdPct: 5, Confidence: 0.95, MaxDriftPct: 25, MaxContendedShare: 0.2},
+		Guard:   &history.Guard{OK: false, DriftPct: summary.Pct(31.25), ContendedShare: 0.05, Reasons: []string{"the calibration drifted +31.2%"}},
 		Arms: []history.Arm{
 			{Name: "null", Scenario: "null", Image: "coldstart/null:latest", Calibration: true, DeadlineMS: 3000, N: 20, OK: 20,
 				P50: summary.Num(180.5), P95: summary.Num(201.25), P99: summary.Value{}},
-			{Name: "app [baseline]", Scenario: "app", Variant: "baseline", Image: "app:1.4", DeadlineMS: 3000, N: 40, OK: 39, Contended: 2,
+			{Name: "app [baseline]", Scenario: "app", Variant: "baseline", Image: "app:1.4", ImageID: "sha256:b45e", DeadlineMS: 3000, N: 40, OK: 39, Contended: 2,
 				P50: summary.Num(310), P95: summary.Num(2900.125), P99: summary.Above(2990.5),
 				Limits: []result.Limit{{Name: "cpu", Unit: result.UnitCPU, Requested: result.CPU(10000, 100000), Enforced: result.CPU(10000, 100000), OK: true},
 					{Name: "kernel_memory", Unit: result.UnitBytes, Requested: result.Of(64 << 20), Enforced: result.Amount{State: result.NotEnforced}}}},
