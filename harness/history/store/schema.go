@@ -4,8 +4,8 @@ package store
 // database from version i to i+1, in one transaction with the version bump,
 // so a database is always at one version or the next, never between. A
 // migration, once released, never changes: a later change is a new one.
-// Every statement is additive where it can be, so that a reader of version
-// N still reads what it knows from a database of version N+1.
+// Migrations add (tables, columns with defaults); still, Open refuses a
+// database newer than it knows rather than guess.
 type migration struct {
 	name  string
 	stmts []string
