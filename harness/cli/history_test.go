@@ -2,18 +2,24 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/coldstart/coldstart/harness/history/store"
 	"github.com/coldstart/coldstart/harness/journal"
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/summary"
+
+	_ "modernc.org/sqlite" // the test holds the history's lock itself
 )
 
 // nightlyRun writes the run directory of night i of a synthetic nightly
@@ -24,8 +30,12 @@ import (
 // directories every time.
 func nightlyRun(t *testing.T, root string, i int) string {
 	t.Helper()
-	id := fmt.Sprintf("202611%02dT020000Z-%08x", 20+i, 0xbeef0+i)
-	started := time.Date(2026, 11, 20+i, 2, 0, 0, 0, time.UTC)
+	return nightlyRunAs(t, root, i, fmt.Sprintf("202611%02dT020000Z-%08x", 20+i, 0xbeef0+i), time.Date(2026, 11, 20+i, 2, 0, 0, 0, time.UTC))
+}
+
+// nightlyRunAs is night i's run under another id and start time.
+func nightlyRunAs(t *testing.T, root string, i int, id string, started time.Time) string {
+	t.Helper()
 	platform := []float64{1, 1.02, 1.3, 1.01, 0.99, 1}[i]
 	candidate := []float64{1.01, 0.995, 1.005, 1.3, 1.0, 1.002}[i]
 	m := result.Manifest{Run: id, Suite: "nightly", SuiteFile: "nightly.yaml", SuiteHash: "5u17e", Harness: "0.2.0", GoVersion: "go1.26.8",
@@ -231,4 +241,92 @@ func TestRecordCommandLine(t *testing.T) {
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
+}
+
+// Two harness processes recording into one history at once (each a
+// `coldstart record` of 60 runs, one transaction per run) while the test
+// holds the history's write lock, then lets go: both were waiting on the
+// same lock at the release, both exit 0, and the history holds all 120 runs.
+func TestTwoHarnessesRecord(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts harness processes")
+	}
+	root := t.TempDir()
+	hist := filepath.Join(root, "history.db")
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	var dirs [2][]string
+	for w := range 2 {
+		for k := range 60 {
+			id := fmt.Sprintf("w%d-%03d", w, k)
+			dirs[w] = append(dirs[w], nightlyRunAs(t, filepath.Join(root, "w"+strconv.Itoa(w)), k%6, id, t0.Add(time.Duration(2*k+w)*time.Minute)))
+		}
+	}
+	// A history with the schema in place, and its write lock held.
+	if _, _, err := run(t, "record", "--history", hist, nightlyRun(t, root, 0)); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", hist+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	a := startHarness(t, append([]string{"record", "--history", hist, "--meta", "writer=a"}, dirs[0]...)...)
+	b := startHarness(t, append([]string{"record", "--history", hist, "--meta", "writer=b"}, dirs[1]...)...)
+	time.Sleep(3 * time.Second) // both load their runs and wait for the lock (busy timeout 10 s)
+	release := time.Now()
+	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if ca, cb := a.wait(t, 2*time.Minute), b.wait(t, 2*time.Minute); ca != 0 || cb != 0 {
+		t.Fatalf("exit codes %d and %d\n%s\n%s", ca, cb, a.stderr, b.stderr)
+	}
+	st, err := store.Open(context.Background(), hist, store.MustExist())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.Runs(context.Background(), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, last [2]time.Time
+	n := 0
+	for _, r := range runs {
+		if r.ID[0] != 'w' {
+			continue
+		}
+		n++
+		w := int(r.ID[1] - '0')
+		if want := []string{"a", "b"}[w]; r.Meta["writer"] != want {
+			t.Errorf("run %s recorded by writer %q, want %q", r.ID, r.Meta["writer"], want)
+		}
+		if first[w].IsZero() || r.Recorded.Before(first[w]) {
+			first[w] = r.Recorded
+		}
+		last[w] = maxTime(last[w], r.Recorded)
+	}
+	if n != 120 {
+		t.Errorf("history holds %d of the 120 runs", n)
+	}
+	// A run's Recorded is stamped before its transaction waits for the lock.
+	t.Logf("released at +0; writer a began its first run at %v, b at %v; last runs at %v and %v",
+		first[0].Sub(release), first[1].Sub(release), last[0].Sub(release), last[1].Sub(release))
+	if !first[0].Before(release) || !first[1].Before(release) {
+		t.Error("a harness had not reached its first write when the lock was released: they did not write at once")
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
