@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -329,4 +331,92 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// The harness killed with SIGKILL while it records: 200 runs are recorded
+// once, then recorded again (each run replaced in its own transaction) by
+// harness processes killed at random moments, 20 times. After every kill the
+// history opens and passes SQLite's integrity check, still holds all 200
+// runs, each whole, and the rounds' marks run down the recording order (a
+// prefix from the killed round, the rest from earlier ones): no run lost,
+// half-replaced or out of order.
+func TestHarnessKilledWhileRecording(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills harness processes")
+	}
+	root := t.TempDir()
+	hist := filepath.Join(root, "history.db")
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	var dirs []string
+	for k := range 200 {
+		dirs = append(dirs, nightlyRunAs(t, root, k%6, fmt.Sprintf("k%03d", k), t0.Add(time.Duration(k)*time.Minute)))
+	}
+	t1 := time.Now()
+	if _, stderr, err := run(t, append([]string{"record", "--history", hist, "--meta", "round=00"}, dirs...)...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	// Kills fall anywhere from the process's start to a little past the
+	// time a whole round takes.
+	window := 2*time.Since(t1) + 50*time.Millisecond
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d, kills within %v", seed, window)
+	rng := rand.New(rand.NewPCG(uint64(seed), 1))
+	midWrite, dones := 0, []int{}
+	for round := 1; round <= 20; round++ {
+		h := startHarness(t, append([]string{"record", "--history", hist, "--meta", fmt.Sprintf("round=%02d", round)}, dirs...)...)
+		time.Sleep(time.Duration(rng.Int64N(int64(window))))
+		h.cmd.Process.Signal(syscall.SIGKILL) // it may have finished: a round with nothing to kill
+		h.wait(t, time.Minute)
+		rounds := checkKilledHistory(t, hist, len(dirs))
+		done := strings.Count(rounds, fmt.Sprintf("%02d,", round))
+		if done > 0 && done < len(dirs) {
+			midWrite++
+		}
+		dones = append(dones, done)
+		if t.Failed() {
+			t.Fatalf("round %d: %s", round, rounds)
+		}
+	}
+	t.Logf("20 kills, %d of them between the first and the last run of a round (runs re-recorded per round: %v)", midWrite, dones)
+	if midWrite < 5 {
+		t.Errorf("only %d kills landed while runs were being written: the test did not test kills mid-write", midWrite)
+	}
+}
+
+// checkKilledHistory checks the history after a kill and returns each run's
+// round mark in recording order, "03,03,02,...".
+func checkKilledHistory(t *testing.T, hist string, want int) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", hist+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok string
+	if err := db.QueryRow("PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
+		t.Errorf("integrity_check: %q, %v", ok, err)
+	}
+	db.Close()
+	st, err := store.Open(context.Background(), hist, store.MustExist())
+	if err != nil {
+		t.Fatalf("the history does not open after the kill: %v", err)
+	}
+	defer st.Close()
+	runs, err := st.Runs(context.Background(), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != want {
+		t.Errorf("%d runs after the kill, want %d", len(runs), want)
+	}
+	var marks []string
+	for _, r := range runs {
+		if len(r.Arms) != 3 || len(r.Verdicts) != 1 || r.Meta["round"] == "" {
+			t.Errorf("run %s is partial: %d arms, %d verdicts, meta %v", r.ID, len(r.Arms), len(r.Verdicts), r.Meta)
+		}
+		if n := len(marks); n > 0 && r.Meta["round"] > marks[n-1] {
+			t.Errorf("run %s is from round %s, after a run from round %s: out of order", r.ID, r.Meta["round"], marks[n-1])
+		}
+		marks = append(marks, r.Meta["round"])
+	}
+	return strings.Join(marks, ",") + ","
 }
