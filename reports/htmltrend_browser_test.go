@@ -19,6 +19,9 @@ import (
 func TestTrendInBrowser(t *testing.T) {
 	bin := chromium()
 	if bin == "" {
+		if os.Getenv("COLDSTART_REQUIRE_BROWSER") != "" {
+			t.Fatal("COLDSTART_REQUIRE_BROWSER is set and no chromium binary was found (set CHROMIUM or install chromium)")
+		}
 		t.Skip("no chromium binary (set CHROMIUM, or apt-get install chromium)")
 	}
 	dir := t.TempDir()
