@@ -21,7 +21,7 @@ const docsDir = "../../docs/cli"
 // The command reference in the repository is the command tree's own: a
 // changed flag or help text without regenerated docs fails here.
 func TestCommandReference(t *testing.T) {
-	t.Setenv("COLDSTART_HISTORY", "") // TestMain turns it off; the reference shows the default
+	t.Setenv("COLDSTART_HISTORY", "") // the tests turn it off (history_test.go); the reference shows the default
 	root := newRoot(io.Discard, io.Discard, nil)
 	root.DisableAutoGenTag = true
 	root.InitDefaultCompletionCmd() // added lazily by Execute otherwise

@@ -24,6 +24,13 @@ import (
 	_ "modernc.org/sqlite" // the test holds the history's lock itself
 )
 
+// The run history is off for this package's tests (and the harness
+// processes they start), so that a test run records nothing into ./results
+// or a history named in the developer's environment; the history tests name
+// theirs with --history. An init rather than a TestMain, so as not to claim
+// the package's one TestMain.
+func init() { os.Setenv("COLDSTART_HISTORY", HistoryOff) }
+
 // nightlyRun writes the run directory of night i of a synthetic nightly
 // job: a calibration workload (10 starts) and a paired app (12 pairs). The
 // platform is slower on night 2 (calibration and app alike); the candidate
