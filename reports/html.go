@@ -32,6 +32,8 @@ type page struct {
 	Subtitle string
 	Status   string // a banner when the data is incomplete; empty otherwise
 	Sections []section
+	CSS      string // the view's own style rules, after the common sheet
+	Footer   string // what the page is rendered from; the run report's when empty
 }
 
 // section is one titled part of the page, linked from the contents.
@@ -107,10 +109,15 @@ func renderHTML(w io.Writer, in Input) error {
 // writePage lays out any page: the same writer for every view.
 func writePage(out io.Writer, p page) error {
 	w := &pageWriter{bufio.NewWriter(out)}
+	css, csp := pageCSS, contentSecurityPolicy
+	if p.CSS != "" {
+		css += p.CSS
+		csp = policyFor(css)
+	}
 	w.put("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
-		`<meta http-equiv="Content-Security-Policy" content="`, esc(contentSecurityPolicy), "\">\n",
+		`<meta http-equiv="Content-Security-Policy" content="`, esc(csp), "\">\n",
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"referrer\" content=\"no-referrer\">\n",
-		"<title>", esc(p.Title), "</title>\n<style>", pageCSS, "</style>\n</head>\n<body>\n<header>\n",
+		"<title>", esc(p.Title), "</title>\n<style>", css, "</style>\n</head>\n<body>\n<header>\n",
 		"<h1>", esc(p.Title), "</h1>\n<p class=\"sub\">", esc(p.Subtitle), "</p>\n")
 	if p.Status != "" {
 		w.put(`<p class="banner" role="status" id="status">`, esc(p.Status), "</p>\n")
@@ -127,8 +134,11 @@ func writePage(out io.Writer, p page) error {
 	for _, s := range p.Sections {
 		w.section(s)
 	}
-	w.put("</main>\n<footer>Rendered by coldstart from the run's journal (runs.jsonl) and manifest; the same run renders to the same page. ",
-		"No script, no network: every plot is inline SVG, every number is in a table beside it.</footer>\n</body>\n</html>\n")
+	footer := "Rendered by coldstart from the run's journal (runs.jsonl) and manifest; the same run renders to the same page. "
+	if p.Footer != "" {
+		footer = esc(p.Footer) + " "
+	}
+	w.put("</main>\n<footer>", footer, "No script, no network: every plot is inline SVG, every number is in a table beside it.</footer>\n</body>\n</html>\n")
 	return w.Flush()
 }
 

@@ -86,7 +86,12 @@ pre{max-height:none}
 // contentSecurityPolicy forbids every fetch (script, style sheet, font,
 // image, frame, connection, form, base) and allows the one inline <style>
 // by its hash.
-var contentSecurityPolicy = "default-src 'none'; style-src '" + styleHash(pageCSS) + "'; base-uri 'none'; form-action 'none'"
+var contentSecurityPolicy = policyFor(pageCSS)
+
+// policyFor is the policy of a page whose one style sheet is css.
+func policyFor(css string) string {
+	return "default-src 'none'; style-src '" + styleHash(css) + "'; base-uri 'none'; form-action 'none'"
+}
 
 func styleHash(css string) string {
 	sum := sha256.Sum256([]byte(css))

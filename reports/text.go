@@ -233,8 +233,14 @@ func renderMarkdown(w io.Writer, in Input) error {
 	if in.Summary == nil {
 		return errNoSummary
 	}
+	return writeMarkdown(w, document(in.Summary))
+}
+
+// writeMarkdown lays out a document as GitHub Markdown: the first heading
+// is the title, later ones sections.
+func writeMarkdown(w io.Writer, doc []block) error {
 	bw := bufio.NewWriter(w)
-	for i, b := range document(in.Summary) {
+	for i, b := range doc {
 		if i > 0 {
 			bw.WriteString("\n")
 		}

@@ -153,6 +153,8 @@ start, and turns the journal into percentiles, reports and exit codes.`,
 		newValidateCmd(),
 		newReportCmd(),
 		newCompareCmd(),
+		newTrendCmd(),
+		newRecordCmd(),
 		newGCCmd(),
 		newVersionCmd(),
 	)

@@ -23,14 +23,17 @@ var allowed = map[string][]string{
 	"harness/journal":    {"harness/result"},
 	"harness/importtime": {"harness/result"},
 	"harness/summary":    {"harness/result"},
-	"harness/engine":     {"harness/result"},
-	"harness/cgroup":     {"harness/result", "harness/scenario"},
-	"reports":            {"harness/result", "harness/summary", "harness/journal", "reports/svgplot"},
-	"reports/svgplot":    {},
+	"harness/history":    {"harness/result", "harness/summary"},
+	// The SQLite store: the only package that links the database driver.
+	"harness/history/store": {"harness/history", "harness/result", "harness/summary"},
+	"harness/engine":        {"harness/result"},
+	"harness/cgroup":        {"harness/result", "harness/scenario"},
+	"reports":               {"harness/result", "harness/summary", "harness/journal", "harness/history", "reports/svgplot"},
+	"reports/svgplot":       {},
 	"harness/bench": {"harness/result", "harness/scenario", "harness/journal", "harness/importtime",
 		"harness/probe", "harness/cgroup", "harness/summary", "harness/engine"},
 	"harness/cli": {"harness/result", "harness/scenario", "harness/journal", "harness/summary",
-		"harness/engine", "harness/bench", "reports"},
+		"harness/engine", "harness/bench", "harness/history", "harness/history/store", "reports"},
 	"harness/cmd/coldstart": {"harness/cli"},
 	// For tests only: it serialises the packages whose tests start containers.
 	"harness/internal/livelock": {},
@@ -40,7 +43,7 @@ var allowed = map[string][]string{
 // renderer (and so `coldstart report`'s library call), the statistics and
 // the parsers.
 var noEngine = []string{"reports", "reports/svgplot", "harness/summary", "harness/journal", "harness/scenario",
-	"harness/result", "harness/probe", "harness/importtime"}
+	"harness/result", "harness/probe", "harness/importtime", "harness/history", "harness/history/store"}
 
 func goList(t *testing.T, args ...string) string {
 	t.Helper()
@@ -95,6 +98,22 @@ func TestRenderersBuildWithoutTheEngine(t *testing.T) {
 	for _, dep := range strings.Fields(goList(t, "-deps", module+"harness/cmd/coldstart")) {
 		if strings.Contains(dep, "chromedp") || strings.Contains(dep, "cobra/doc") {
 			t.Errorf("the harness binary links %s (a test-only tool)", dep)
+		}
+	}
+}
+
+// Only the history's store links the database driver: the renderers, the
+// statistics and the history's vocabulary build without it.
+func TestRenderersBuildWithoutTheDatabase(t *testing.T) {
+	for _, pkg := range noEngine {
+		if pkg == "harness/history/store" {
+			continue
+		}
+		for _, dep := range strings.Fields(goList(t, "-deps", module+pkg)) {
+			if strings.HasPrefix(dep, "modernc.org/") || dep == "database/sql" {
+				t.Errorf("%s depends on %s: only harness/history/store may link the database", pkg, dep)
+				break
+			}
 		}
 	}
 }

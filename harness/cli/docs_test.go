@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra/doc"
 )
 
-var update = flag.Bool("update", false, "rewrite docs/cli from the command tree")
+var update = flag.Bool("update", false, "rewrite docs/cli from the command tree, and the golden files in testdata")
 
 // docsDir is the generated command reference: go test ./harness/cli -run
 // TestCommandReference -update regenerates it.
@@ -21,6 +21,7 @@ const docsDir = "../../docs/cli"
 // The command reference in the repository is the command tree's own: a
 // changed flag or help text without regenerated docs fails here.
 func TestCommandReference(t *testing.T) {
+	t.Setenv("COLDSTART_HISTORY", "") // the tests turn it off (history_test.go); the reference shows the default
 	root := newRoot(io.Discard, io.Discard, nil)
 	root.DisableAutoGenTag = true
 	root.InitDefaultCompletionCmd() // added lazily by Execute otherwise

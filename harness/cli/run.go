@@ -40,6 +40,8 @@ type runFlags struct {
 	gate                                        result.Gate
 	seed                                        int64
 	ab                                          bool // the command is ab: a paired comparison is required
+	history                                     string
+	meta                                        []string // KEY=VALUE recorded with the run in the history
 }
 
 func newRunCmd(commandLine []string) *cobra.Command {
@@ -52,7 +54,9 @@ timed from the start call to the first healthy answer on the app's Unix socket.
 The run directory gets manifest.json, runs.jsonl (one fsynced line per start),
 wal.jsonl, summary.json and report.html; the report goes to stdout, progress
 to stderr. A suite with paired scenarios (baseline/candidate) gets the paired
-verdict, and a suite with SLOs their checks; both decide the exit code.`,
+verdict, and a suite with SLOs their checks; both decide the exit code. A run
+that completes is recorded in the history (--history; see coldstart trend); a
+failed history write is a warning and leaves the exit code as it was.`,
 		Example: `  coldstart run scenarios/quickstart.yaml --out /tmp/q --runs 3
   coldstart run --resume results/seed/20261127T030405Z`,
 		Args: args(0, 1, "at most one suite file"),
@@ -111,6 +115,8 @@ func runFlagSet(c *cobra.Command, f *runFlags) {
 	fl.Float64Var(&f.gate.MaxDriftPct, "max-drift", result.DefaultMaxDriftPct, "paired verdict: inconclusive when the calibration workload's p50 moves more than this percent between the halves of the run")
 	fl.Float64Var(&f.gate.MaxContendedShare, "max-contended", result.DefaultMaxContendedShare, "paired verdict: inconclusive when more than this share of paired starts ran under contention")
 	fl.Int64Var(&f.seed, "seed", 0, "seed of the order within each pair (0: a random one, recorded in the manifest)")
+	historyFlag(c, &f.history, "record the finished run in this history")
+	fl.StringArrayVar(&f.meta, "meta", nil, "what the job knows about the run, as `KEY=VALUE` (commit=abc123, image=sha256:...), kept with it in the history (repeatable)")
 	c.MarkFlagFilename("out")
 	c.MarkFlagFilename("resume")
 	c.MarkFlagFilename("cpuprofile")
@@ -121,6 +127,10 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 	rf, ok := reports.Lookup(f.format)
 	if !ok {
 		return usagef("--format %q: want one of %s", f.format, strings.Join(reports.Names(), ", "))
+	}
+	hist, err := newHistoryTarget(f.history, f.meta)
+	if err != nil {
+		return err
 	}
 	suite := ""
 	if len(a) == 1 {
@@ -186,6 +196,8 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 		return stopped(ctx, runErr, fmt.Sprintf("%d of %d starts completed; journal and summary kept in %s; resume with: coldstart run --resume %s",
 			done, len(sess.Plan), sess.Dir, sess.Dir))
 	}
+	images, _ := sess.Runner.Engine.(imageIDer)
+	hist.record(sess.Dir, sess.Manifest, res.Summary, images, stderr)
 	return gateErr(res.Summary, f.failOnMiss)
 }
 

@@ -598,25 +598,12 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 		case "kernel_memory":
 			l.kernel = p.minSize(e.v, f, minKernelMem, "4m")
 		case "pids":
-			v, ok := p.integer(e.v, f)
-			switch {
-			case !ok:
-			case v < 1:
-				p.errorf(e.v, f, "must be at least 1, got %d", v)
-			default:
-				l.pids = some(v, e.v, f)
-			}
+			l.pids = p.bounded(e.v, f, 1, math.MaxInt64, "must be at least 1")
 		case "cpuset":
 			l.cpuset = p.cpuset(e.v, f)
 		case "cpu_shares":
-			v, ok := p.integer(e.v, f)
-			switch {
-			case !ok:
-			case v < minCPUShares || v > maxCPUShares:
-				p.errorf(e.v, f, "want %d..%d (a relative CPU weight; the kernel's default is 1024), got %d", minCPUShares, maxCPUShares, v)
-			default:
-				l.shares = some(v, e.v, f)
-			}
+			l.shares = p.bounded(e.v, f, minCPUShares, maxCPUShares,
+				fmt.Sprintf("want %d..%d (a relative CPU weight; the kernel's default is 1024)", minCPUShares, maxCPUShares))
 		default:
 			p.unknown(e, field, limitsKeys, nil)
 		}

@@ -153,6 +153,19 @@ func (p *parser) integer(n *yaml.Node, field string) (int64, bool) {
 	return v, true
 }
 
+// bounded parses an integer in [least, most]; what says so when it is not.
+func (p *parser) bounded(n *yaml.Node, field string, least, most int64, what string) opt[int64] {
+	v, ok := p.integer(n, field)
+	switch {
+	case !ok:
+	case v < least || v > most:
+		p.errorf(n, field, "%s, got %d", what, v)
+	default:
+		return some(v, n, field)
+	}
+	return opt[int64]{}
+}
+
 // count parses a number of starts.
 func (p *parser) count(n *yaml.Node, field string, least int64) opt[int] {
 	v, ok := p.integer(n, field)

@@ -502,6 +502,34 @@ func (p Points) draw(b *strings.Builder, f *frame) {
 	b.WriteString("</g>\n")
 }
 
+// Above marks values known only to exceed a bound (a censored statistic
+// drawn at its bound): an upward triangle at (X, Y) with a short stem above
+// it, pointing where the true value lies.
+type Above struct {
+	X, Y   []float64
+	Titles []string
+	Class  string
+	R      float64 // half the triangle's width, default 4
+}
+
+func (a Above) draw(b *strings.Builder, f *frame) {
+	r := a.R
+	if r <= 0 {
+		r = 4
+	}
+	fmt.Fprintf(b, `<g class="%s">`+"\n", attr(a.Class))
+	for i := range a.X {
+		x, y := f.X(a.X[i]), f.Y(a.Y[i])
+		title := ""
+		if i < len(a.Titles) && a.Titles[i] != "" {
+			title = "<title>" + text(a.Titles[i]) + "</title>"
+		}
+		fmt.Fprintf(b, `<path class="above" d="M%s %s L%s %s L%s %s Z M%s %s V%s">%s</path>`+"\n",
+			n(x-r), n(y+r*0.8), n(x), n(y-r), n(x+r), n(y+r*0.8), n(x), n(y-r), n(y-2.6*r), title)
+	}
+	b.WriteString("</g>\n")
+}
+
 // Rect is a rectangle in data coordinates (a bar, a segment of a stacked
 // bar, a bin). +Inf on either x bound reaches into the censored band.
 type Rect struct {

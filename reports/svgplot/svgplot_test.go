@@ -268,3 +268,26 @@ func TestClean(t *testing.T) {
 		}
 	}
 }
+
+// A value known only to exceed its bound is drawn at the bound as a
+// triangle pointing up (SVG y grows downward), with its hover text.
+func TestAbove(t *testing.T) {
+	c := &Chart{ID: "a", Width: 400, Height: 300, X: Axis{Min: 0, Max: 10}, Y: Axis{Min: 0, Max: 1000}}
+	c.Add(HRule{Y: 500, Class: "h"}, VRule{X: 5, Class: "v"},
+		Above{X: []float64{5}, Y: []float64{500}, Titles: []string{"p95 > 500 ms"}, Class: "cens"})
+	svg := c.SVG()
+	m := regexp.MustCompile(`<g class="cens">\n<path class="above" d="M([-0-9.]+) ([-0-9.]+) L([-0-9.]+) ([-0-9.]+) L[^"]*"><title>p95 &gt; 500 ms</title></path>`).FindStringSubmatch(svg)
+	if m == nil {
+		t.Fatalf("no triangle:\n%s", svg)
+	}
+	num := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
+	h := regexp.MustCompile(`<line class="h" x1="[-0-9.]+" y1="([-0-9.]+)"`).FindStringSubmatch(svg)
+	v := regexp.MustCompile(`<line class="v" x1="([-0-9.]+)"`).FindStringSubmatch(svg)
+	if h == nil || v == nil {
+		t.Fatal("rules not drawn")
+	}
+	y, x := num(h[1]), num(v[1])
+	if base, tipX, tipY := num(m[2]), num(m[3]), num(m[4]); tipX != x || tipY != y-4 || base != y+3.2 {
+		t.Errorf("triangle base y %v, tip (%v, %v); the bound is at (%v, %v)", base, tipX, tipY, x, y)
+	}
+}
