@@ -14,7 +14,7 @@ import (
 
 	"github.com/coldstart/coldstart/harness/cgroup"
 	"github.com/coldstart/coldstart/harness/engine"
-	"github.com/coldstart/coldstart/harness/internal/livelock"
+	"github.com/coldstart/coldstart/internal/livelock"
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
 )

@@ -35,8 +35,6 @@ var allowed = map[string][]string{
 	"harness/cli": {"harness/result", "harness/scenario", "harness/journal", "harness/summary",
 		"harness/engine", "harness/bench", "harness/history", "harness/history/store", "reports"},
 	"harness/cmd/coldstart": {"harness/cli"},
-	// For tests only: it serialises the packages whose tests start containers.
-	"harness/internal/livelock": {},
 }
 
 // noEngine are the packages that must build without the Docker SDK: every

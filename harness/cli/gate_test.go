@@ -25,9 +25,12 @@ const (
 // The commit gate on images the test builds: a candidate identical to its
 // baseline but for ~10 ms more CPU before it binds (about one 100 ms CFS
 // period under the 10% quota) is regressed; the baseline against itself is no
-// change; the run exits 5. The stability guard is relaxed (--max-contended 1,
-// --max-drift 1000): this test checks the verdict's statistics, not how busy
-// the machine running it is.
+// change; the run exits 5. The stability guard keeps its default: when the
+// machine running the test is so busy that more than a fifth of the starts
+// ran under contention, the verdict is inconclusive, as it must be, and the
+// test skips: it checks the verdict's statistics, which a busy machine
+// cannot show (seen here: 140 of 144 starts contended while four other
+// engineers' test suites ran).
 func TestGatePaired(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: a paired run of about a hundred starts")
@@ -60,9 +63,14 @@ scenarios:
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	out, _, err := run(t, "ab", suite, "--quiet", "--html=false", "--socket-dir", shortBase(t), "--out", dir,
-		"--max-contended", "1", "--max-drift", "1000")
+	out, _, err := run(t, "ab", suite, "--quiet", "--html=false", "--socket-dir", shortBase(t), "--out", dir)
 	t.Logf("%s", out)
+	if m, err := journal.ReadManifest(dir); err == nil {
+		noneLeft(t, m.Run)
+	}
+	if g := gateGuard(t, dir); !g.OK {
+		t.Skipf("the machine is too busy to show the verdict (guard: %v); the guard said so, as it must", g.Reasons)
+	}
 	if Code(err) != ExitRegressed {
 		t.Errorf("exit %d (%v), want %d (regressed)", Code(err), err, ExitRegressed)
 	}
@@ -84,7 +92,17 @@ scenarios:
 			t.Errorf("%s: %s (%s), want %s", v.Name, v.Verdict, v.Reason, want[v.Name])
 		}
 	}
-	if m, err := journal.ReadManifest(dir); err == nil {
-		noneLeft(t, m.Run)
+}
+
+func gateGuard(t *testing.T, dir string) summary.Guard {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, journal.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
 	}
+	var s summary.Summary
+	if err := json.Unmarshal(b, &s); err != nil || s.Paired == nil {
+		t.Fatalf("no paired verdict in summary.json: %v", err)
+	}
+	return s.Paired.Guard
 }

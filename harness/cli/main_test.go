@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/coldstart/coldstart/harness/internal/livelock"
+	"github.com/coldstart/coldstart/internal/livelock"
 )
 
 // TestMain holds the machine-wide live-test lock: these tests start

@@ -1,7 +1,8 @@
 // Package livelock serialises, across test packages, the tests that start
-// containers on the real engine: `go test ./...` runs packages at once, and
-// a start's times (and whether it counts as contended) must not include
-// another package's starts. It is for tests only.
+// containers on the real engine or load the machine (a headless browser):
+// `go test ./...` runs packages at once, and a start's times (and whether it
+// counts as contended) must not include another package's work. It is for
+// tests only.
 package livelock
 
 import (

@@ -1,0 +1,24 @@
+package reports
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/coldstart/coldstart/internal/livelock"
+)
+
+// TestMain holds the machine-wide live-test lock: the browser tests run a
+// headless Chromium, which would disturb the timing of another package's
+// starts (see livelock).
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		release, err := livelock.Hold()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer release()
+		return m.Run()
+	}())
+}
