@@ -87,17 +87,12 @@ func (j *memJournal) Append(r *result.Record) error { j.recs = append(j.recs, *r
 func newRunner(t *testing.T) *Runner {
 	t.Helper()
 	needEngine(t)
-	base, err := os.MkdirTemp("/tmp", "cst-")
-	if err != nil {
-		t.Fatal(err)
-	}
 	run, tag := NewRunID(time.Now())
 	owner := Owner()
-	if _, err := ClaimSocketDir(base, tag, owner); err != nil {
-		t.Fatal(err)
-	}
+	base := privateBase(t)
+	rd := claim(t, base, tag, owner)
 	r := &Runner{
-		Engine: live, SocketBase: base, RunID: run, Tag: tag,
+		Engine: live, Sockets: rd, SocketMount: base.Mount, ProcRoot: "/proc", RunID: run, Tag: tag,
 		Labels:  map[string]string{engine.LabelHarness: "1", engine.LabelRun: run, engine.LabelOwner: owner, "io.coldstart.test": "1"},
 		Journal: &memJournal{},
 	}
@@ -131,13 +126,12 @@ func newRunner(t *testing.T) *Runner {
 			t.Errorf("container %s (%s) left behind", c.Name, c.State)
 			live.Remove(context.Background(), c.ID)
 		}
-		ents, _ := os.ReadDir(filepath.Join(base, tag))
+		ents, _ := os.ReadDir(rd.Path)
 		for _, e := range ents {
 			if e.Name() != ownerFile {
 				t.Errorf("socket dir %s left behind", e.Name())
 			}
 		}
-		os.RemoveAll(base)
 	})
 	return r
 }

@@ -55,18 +55,26 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, err
 	}
 	cfg = in.cfg
-	d, err := engine.Dial(ctx, 5*time.Second)
-	if err != nil {
-		return nil, err
-	}
 	sess := &Session{Suite: in.suite, Plan: in.suite.Plan(), Resume: in.prev != nil}
-	sess.closers = append(sess.closers, func() { d.Close() })
 	ok := false
 	defer func() {
 		if !ok {
 			sess.Close()
 		}
 	}()
+	// The socket base is checked (and mounted) before anything runs: a base
+	// that cannot be trusted is bad input, and nothing starts.
+	base, err := OpenSocketBase(in.base, BaseOptions{Create: true, Mount: os.Geteuid() == 0})
+	if err != nil {
+		return nil, err
+	}
+	sess.closers = append(sess.closers, func() { base.Close() })
+	d, err := engine.Dial(ctx, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	sess.closers = append(sess.closers, func() { d.Close() })
+	sess.cleaner = d
 	host, err := d.Host(ctx)
 	if err != nil {
 		return nil, err
@@ -76,28 +84,24 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	kernel, cpu, cores := HostFacts()
 	fingerprint := result.Fingerprint(host, kernel, cpu, cores)
 	var resumes []result.Resume
-	if prev := in.prev; prev != nil {
-		reasons := resumeChanges(prev, in.suite, cfg.Harness, fingerprint)
-		if len(reasons) > 0 && !cfg.Force {
-			return nil, &InputError{fmt.Errorf("--resume %s refused: %s (--force to continue anyway; it is recorded)", cfg.Resume, strings.Join(reasons, "; "))}
+	if in.prev != nil {
+		if runID, tag, resumes, err = in.resume(fingerprint, owner); err != nil {
+			return nil, err
 		}
-		runID, tag = prev.Run, RunTag(prev.Run)
-		resumes = append(prev.Resumes, result.Resume{Time: time.Now().UTC(), Owner: owner, Forced: len(reasons) > 0, Reasons: reasons})
 	}
 	if err := Prepare(ctx, in.suite, d, map[string]string{engine.LabelHarness: "1"}, cfg.SkipSetup, cfg.Log); err != nil {
 		return nil, err
 	}
 	// Leftovers of dead coldstart processes go first; a live concurrent run's stay.
-	if _, _, err := GC(ctx, d, in.base, cfg.Log); err != nil {
+	if _, _, err := GC(ctx, d, base, cfg.Log); err != nil {
 		return nil, err
 	}
-	sockDir, err := ClaimSocketDir(in.base, tag, owner)
+	rd, err := base.Claim(tag, owner)
 	if err != nil {
 		return nil, err
 	}
-	sess.closers = append(sess.closers, func() { os.RemoveAll(sockDir) })
-
-	if sess.Runner, err = runnerFor(d, in.base, runID, owner, cfg.Progress); err != nil {
+	sess.closers = append(sess.closers, func() { rd.Close() })
+	if sess.Runner, err = runnerFor(d, rd, base.Mount, runID, owner, cfg.Progress); err != nil {
 		return nil, err
 	}
 	sess.closers = append(sess.closers, func() { sess.Runner.Watcher.Close() })
@@ -111,15 +115,43 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		Harness: cfg.Harness, GoVersion: runtime.Version(), GOARCH: runtime.GOARCH, Started: time.Now().UTC(),
 		Args: cfg.Args, Owner: owner, Engine: host,
 		CgroupVersion: cgv, Kernel: kernel, CPUModel: cpu, Cores: cores,
-		SocketBase: in.base, Planned: len(sess.Plan), Scenarios: scenarioNames(in.suite),
+		Planned: len(sess.Plan), Scenarios: scenarioNames(in.suite),
 		Overrides: in.overrides, PlanOrder: scenario.PlanOrder, Detection: DetectionNote,
 		SuiteAbs: suiteAbs(in.suite), Fingerprint: fingerprint, Resumes: resumes,
 	}
-	if in.prev != nil {
-		sess.Manifest.Started, sess.Manifest.Args = in.prev.Started, in.prev.Args
-	}
+	in.describe(&sess.Manifest, base)
 	ok = true
 	return sess, nil
+}
+
+// resume checks that the interrupted run may go on here and returns its id,
+// this session's tag and the run's resumes with this one.
+func (in *input) resume(fingerprint, owner string) (runID, tag string, resumes []result.Resume, err error) {
+	prev, cfg := in.prev, in.cfg
+	reasons := resumeChanges(prev, in.suite, cfg.Harness, fingerprint)
+	if len(reasons) > 0 && !cfg.Force {
+		return "", "", nil, &InputError{fmt.Errorf("--resume %s refused: %s (--force to continue anyway; it is recorded)", cfg.Resume, strings.Join(reasons, "; "))}
+	}
+	// The run keeps its id; this session gets a tag of its own, so that a
+	// copy of the run directory resumed beside the original never names (or
+	// removes) the original's containers and socket dirs.
+	tag = NewTag()
+	resumes = append(prev.Resumes, result.Resume{Time: time.Now().UTC(), Owner: owner, Forced: len(reasons) > 0, Reasons: reasons, Tag: tag})
+	return prev.Run, tag, resumes, nil
+}
+
+// describe puts into the manifest what the input and the socket base add:
+// the base, its file system, the run's warnings, and for a resume the run's
+// own start time and command line.
+func (in *input) describe(m *result.Manifest, base *SocketBase) {
+	m.SocketBase, m.SocketMount = base.Path, base.Mount
+	if base.Warning != "" {
+		m.Warnings = append(m.Warnings, base.Warning)
+	}
+	m.Warnings = append(m.Warnings, in.warnings...)
+	if in.prev != nil {
+		m.Started, m.Args = in.prev.Started, in.prev.Args
+	}
 }
 
 // input is a run's request checked without the engine.
@@ -128,7 +160,8 @@ type input struct {
 	prev      *result.Manifest // the run to resume, or nil
 	suite     *scenario.Suite  // selected and overridden
 	overrides map[string]string
-	base      string // the socket base, absolute
+	base      string   // the socket base, absolute, its parent's symlinks resolved
+	warnings  []string // findings in the suite that do not stop the run
 }
 
 // readInput reads the suite (or the interrupted run's manifest and suite)
@@ -159,7 +192,7 @@ func readInput(cfg Config) (*input, error) {
 	if cfg.Runs < 0 {
 		return nil, &InputError{fmt.Errorf("--runs %d: must be >= 1", cfg.Runs)}
 	}
-	base, err := filepath.Abs(cfg.SocketBase)
+	base, err := ResolveBase(cfg.SocketBase)
 	if err != nil {
 		return nil, &InputError{err}
 	}
@@ -167,6 +200,7 @@ func readInput(cfg Config) (*input, error) {
 	if in.suite, err = scenario.Load(cfg.Suite, scenario.Options{HostDirLen: HostDirLen(base)}); err != nil {
 		return nil, &InputError{err}
 	}
+	in.warnings = SuiteWarnings(in.suite)
 	if len(cfg.Scenarios) > 0 {
 		if err := in.suite.Select(cfg.Scenarios); err != nil {
 			return nil, &InputError{err}
@@ -180,15 +214,17 @@ func readInput(cfg Config) (*input, error) {
 	return in, nil
 }
 
-// runnerFor is the runner of a run: its engine, names, labels, one inotify
-// instance for every readiness watch, and the import-profile parser.
-func runnerFor(d *engine.Docker, base, runID, owner string, progress func(done, total int, r *result.Record)) (*Runner, error) {
+// runnerFor is the runner of a session: its engine, socket dirs, names,
+// labels, one inotify instance for every readiness watch, and the
+// import-profile parser.
+func runnerFor(d *engine.Docker, rd *RunDir, mount, runID, owner string, progress func(done, total int, r *result.Record)) (*Runner, error) {
 	watcher, err := probe.NewWatcher()
 	if err != nil {
 		return nil, err
 	}
 	return &Runner{
-		Engine: d, Watcher: watcher, SocketBase: base, RunID: runID, Tag: RunTag(runID),
+		Engine: d, Watcher: watcher, Sockets: rd, SocketMount: mount, ProcRoot: "/proc",
+		RunID: runID, Tag: rd.Tag,
 		Labels:   map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: owner},
 		Progress: progress,
 		Imports:  parseImports,
@@ -236,6 +272,22 @@ func parseImports(stderr string) *result.Imports {
 		im.Modules = importtime.Top(im, 60)
 	}
 	return im
+}
+
+// SuiteWarnings are what a suite does that is allowed but worth saying: a
+// build context outside the suite's directory is sent to the engine whole
+// (minus its .dockerignore), so a suite can bake any host file into an image.
+func SuiteWarnings(s *scenario.Suite) []string {
+	var w []string
+	for i, sc := range s.Scenarios {
+		if sc.Build == nil {
+			continue
+		}
+		if rel, err := filepath.Rel(s.Dir, sc.Build.Context); err != nil || !filepath.IsLocal(rel) && rel != "." {
+			w = append(w, fmt.Sprintf("%s:%d: scenarios[%d].build.context %s is outside the suite's directory %s: all of it but what its .dockerignore excludes is sent to the engine", s.File, sc.Line, i, sc.Build.Context, s.Dir))
+		}
+	}
+	return w
 }
 
 func suiteAbs(s *scenario.Suite) string {

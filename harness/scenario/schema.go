@@ -15,7 +15,7 @@ import (
 // The keys of each mapping, in the order the format documents them.
 var (
 	topKeys      = []string{"suite", "defaults", "scenarios"}
-	scenarioKeys = []string{"name", "setup", "build", "image", "entrypoint", "command", "env", "user",
+	scenarioKeys = []string{"name", "setup", "build", "image", "entrypoint", "command", "env", "user", "security",
 		"socket", "health", "limits", "deadline", "runs", "warmup", "import_time", "cache", "calibration"}
 	defaultsKeys = scenarioKeys[4:] // all but name, setup, build, image: those are one scenario's own
 	buildKeys    = []string{"context", "dockerfile", "args"}
@@ -36,6 +36,7 @@ type spec struct {
 	env                 opt[[]envVar]
 	health              healthSpec
 	limits              limitsSpec
+	security            securitySpec
 	deadline            opt[time.Duration]
 	runs, warmup, diag  opt[int]
 	cache               opt[string]
@@ -228,6 +229,8 @@ func (p *parser) spec(n *yaml.Node, field string, inDefaults bool) spec {
 			s.env = p.env(e.v, f)
 		case "user":
 			s.user = p.nonEmpty(e.v, f)
+		case "security":
+			s.security = p.security(e.v, f)
 		case "socket":
 			s.socket = p.socket(e.v, f)
 		case "health":
@@ -512,8 +515,8 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 			v, ok := p.integer(e.v, f)
 			switch {
 			case !ok:
-			case v < 1:
-				p.errorf(e.v, f, "must be at least 1, got %d", v)
+			case v < 1 && v != -1:
+				p.errorf(e.v, f, "must be at least 1, or -1 for no limit, got %d", v)
 			default:
 				l.pids = some(v, e.v, f)
 			}
@@ -601,7 +604,8 @@ func (p *parser) merge(s *Suite, d, c *spec) Scenario {
 		p.errorf(c.node, join(field, "name"), "missing")
 	}
 
-	sc.Limits = p.mergeLimits(&d.limits, &c.limits)
+	sc.Security = mergeSecurity(&d.security, &c.security)
+	sc.Limits = p.mergeLimits(&d.limits, &c.limits, sc.Security.Profile)
 
 	if c.build.set {
 		sc.Build = c.build.v
@@ -626,8 +630,9 @@ func (p *parser) merge(s *Suite, d, c *spec) Scenario {
 }
 
 // mergeLimits fills a scenario's limits from its own, the defaults', and the
-// built-in defaults; the CPU keys override the defaults' as a group.
-func (p *parser) mergeLimits(d, c *limitsSpec) Limits {
+// built-in defaults (the pids limit from the profile); the CPU keys override
+// the defaults' as a group.
+func (p *parser) mergeLimits(d, c *limitsSpec, profile string) Limits {
 	cpu := *c
 	if !cpu.cpuGiven {
 		cpu = *d
@@ -640,7 +645,7 @@ func (p *parser) mergeLimits(d, c *limitsSpec) Limits {
 		// Without memory_swap the container gets no swap, as with the built-in defaults.
 		MemorySwap:   or(c.swap, d.swap).get(0),
 		KernelMemory: or(c.kernel, d.kernel).get(DefaultKernelMemory),
-		Pids:         or(c.pids, d.pids).v,
+		Pids:         or(c.pids, d.pids).get(profilePids(profile)),
 		CPUSet:       or(c.cpuset, d.cpuset).v,
 	}
 	switch {
