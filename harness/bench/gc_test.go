@@ -51,13 +51,13 @@ func TestGCSocketDirs(t *testing.T) {
 	outside := t.TempDir()
 	mkRunDir(t, outside, "victim", deadOwnerString)
 	keep := map[string]string{
-		"1ive0000":       "", // not hex: not a tag
-		"a1b2c3d4":       Owner(),
-		"b1b2c3d4":       "", // no owner file (never made by Claim)
-		"c1b2c3d4":       "rm -rf /",
-		"D1B2C3D4":       deadOwnerString, // upper case: not a tag
-		"data":           deadOwnerString,
-		"e1b2c3d4e":      deadOwnerString, // 9 characters
+		"1ive0000":        "", // not hex: not a tag
+		"a1b2c3d4":        Owner(),
+		"b1b2c3d4":        "", // no owner file (never made by Claim)
+		"c1b2c3d4":        "rm -rf /",
+		"D1B2C3D4":        deadOwnerString, // upper case: not a tag
+		"data":            deadOwnerString,
+		"e1b2c3d4e":       deadOwnerString, // 9 characters
 		".claim-zzzzzzzz": deadOwnerString,
 	}
 	gone := map[string]string{"f1b2c3d4": deadOwnerString, ".claim-0badc0de": deadOwnerString}
