@@ -14,6 +14,9 @@ func OfRun(recs []result.Record, m result.Manifest, interrupted bool, journalWar
 	for _, w := range journalWarnings {
 		s.Warnings = append(s.Warnings, Warning{Code: Journal, Message: w})
 	}
+	for _, w := range m.Warnings {
+		s.Warnings = append(s.Warnings, Warning{Code: Setup, Message: w})
+	}
 	if n := len(m.Resumes); n > 0 {
 		forced := 0
 		for _, r := range m.Resumes {
