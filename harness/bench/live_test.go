@@ -141,7 +141,8 @@ func testScenario(name string, env ...string) *scenario.Scenario {
 		Name: name, Image: liveImage, Env: env, Socket: "/run/app/app.sock",
 		Health: scenario.Health{Method: "GET", Path: "/", Status: 200, Body: "ok", Timeout: 500 * time.Millisecond},
 		Limits: scenario.Limits{CPUs: 0.1, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20,
-			MemorySwap: 128 << 20, KernelMemory: 128 << 20},
+			MemorySwap: 128 << 20, KernelMemory: 128 << 20, Pids: scenario.DefaultPids},
+		Security: scenario.Security{Profile: scenario.ProfileDefault},
 		Deadline: 3 * time.Second, Runs: 1,
 	}
 }

@@ -370,7 +370,8 @@ type State struct {
 	CgroupParent                     string
 	// Confinement as the engine recorded it, and the configured user.
 	Confinement
-	User string
+	User    string
+	LogPath string // the json-file log on the engine's host, if any
 }
 
 // Inspect reads a container's state and recorded limits.
@@ -403,6 +404,7 @@ func (d *Docker) Inspect(ctx context.Context, id string) (State, error) {
 	if r.Config != nil {
 		s.User = r.Config.User
 	}
+	s.LogPath = r.LogPath
 	return s, nil
 }
 
