@@ -271,7 +271,9 @@ func (w *Watch) Wait(ctx context.Context, deadline time.Time, exited <-chan stru
 			if req.Body != "" && status == req.Status {
 				r.LastErr = fmt.Errorf("answered %d without %q in the body", status, req.Body)
 			}
-		} else {
+		} else if dctx.Err() == nil || r.LastErr == nil {
+			// An attempt cut short by the deadline says nothing about the
+			// app: the miss keeps the last attempt that ran its course.
 			r.LastErr = err
 		}
 		t := time.NewTimer(pause)
