@@ -379,11 +379,35 @@ func (b *SocketBase) describe(fd int) {
 	case ok:
 		b.Mount = "tmpfs nosuid,nodev,noexec"
 	default:
-		b.Mount = fmt.Sprintf("file system 0x%x, flags 0x%x (not a nosuid,nodev,noexec tmpfs)", sfs.Type, sfs.Flags)
+		b.Mount = fsName(sfs) + " (not a nosuid,nodev,noexec tmpfs)"
 		if b.Warning == "" {
 			b.Warning = fmt.Sprintf("socket base %s is not a nosuid,nodev,noexec tmpfs (no mount rights, or not asked to mount): a setuid file or device node an app leaves in its socket dir is not neutralised by the mount (the base is still 0700)", b.Path)
 		}
 	}
+}
+
+// fsName describes a file system by its type and mount flags, e.g.
+// "ext4 rw" or "tmpfs nosuid,nodev".
+func fsName(sfs unix.Statfs_t) string {
+	names := map[int64]string{unix.TMPFS_MAGIC: "tmpfs", unix.EXT4_SUPER_MAGIC: "ext2/3/4", unix.XFS_SUPER_MAGIC: "xfs",
+		unix.BTRFS_SUPER_MAGIC: "btrfs", unix.OVERLAYFS_SUPER_MAGIC: "overlayfs", unix.FUSE_SUPER_MAGIC: "fuse"}
+	name, ok := names[sfs.Type]
+	if !ok {
+		name = fmt.Sprintf("file system 0x%x", sfs.Type)
+	}
+	var flags []string
+	for _, f := range []struct {
+		bit  int64
+		name string
+	}{{unix.ST_RDONLY, "ro"}, {unix.ST_NOSUID, "nosuid"}, {unix.ST_NODEV, "nodev"}, {unix.ST_NOEXEC, "noexec"}} {
+		if sfs.Flags&f.bit != 0 {
+			flags = append(flags, f.name)
+		}
+	}
+	if len(flags) == 0 {
+		return name
+	}
+	return name + " " + strings.Join(flags, ",")
 }
 
 // Close releases the base; the last harness out unmounts the tmpfs that
