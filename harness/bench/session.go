@@ -283,7 +283,8 @@ func (s *Session) reconcile(ctx context.Context, prior []result.Record) error {
 	}
 	for _, in := range intents {
 		c, ok := byName[in.Container]
-		if have[startKey(in.Scenario, in.Kind, in.Iteration)] || !ok || !ownContainer(c) || Alive(c.Labels[engine.LabelOwner]) {
+		if have[startKey(in.Scenario, in.Kind, in.Iteration)] || !ok || !ownContainer(c) ||
+			c.Labels[engine.LabelRun] != s.Manifest.Run || Alive(c.Labels[engine.LabelOwner]) {
 			continue
 		}
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeGrace)

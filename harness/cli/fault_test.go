@@ -348,6 +348,10 @@ func TestFaultInterruptThenResume(t *testing.T) {
 	if m2.Run != m.Run || len(m2.Resumes) != 1 || m2.Resumes[0].Forced || m2.Resumes[0].Skipped != len(first) {
 		t.Errorf("manifest after resume: run %s (was %s), resumes %+v; want one unforced resume skipping %d", m2.Run, m.Run, m2.Resumes, len(first))
 	}
+	// The resumed session named its containers and socket dirs with a tag of its own.
+	if len(m2.Resumes) == 1 && (len(m2.Resumes[0].Tag) != 8 || m2.Resumes[0].Tag == bench.RunTag(m.Run)) {
+		t.Errorf("resume tag %q, want a fresh one (the run's is %s)", m2.Resumes[0].Tag, bench.RunTag(m.Run))
+	}
 	noneLeft(t, m.Run)
 }
 
