@@ -186,3 +186,31 @@ func TestSocketBaseRunDirs(t *testing.T) {
 		t.Errorf("a symlink's target was removed: %v", err)
 	}
 }
+
+// Without mounting (a user without mount rights) the base is the plain
+// directory, and a warning says what that leaves undone.
+func TestSocketBasePlainWarns(t *testing.T) {
+	dir, err := os.MkdirTemp("/tmp", "cst-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	b, err := OpenSocketBase(dir, BaseOptions{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var sfs unix.Statfs_t
+	unix.Statfs(dir, &sfs)
+	if sfs.Type == unix.TMPFS_MAGIC {
+		t.Skip("/tmp is a tmpfs here")
+	}
+	st, _ := os.Stat(dir)
+	if !strings.Contains(b.Warning, "not a nosuid,nodev,noexec tmpfs") || !strings.Contains(b.Mount, "not a nosuid,nodev,noexec tmpfs") || st.Mode().Perm() != 0o700 {
+		t.Errorf("mount %q, warning %q, mode %v: want the plain directory, 0700, and a warning", b.Mount, b.Warning, st.Mode().Perm())
+	}
+	if !b.Marked() {
+		t.Error("the base carries no marker")
+	}
+}
