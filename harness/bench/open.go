@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/coldstart/coldstart/harness/cgroup"
@@ -169,6 +170,9 @@ type input struct {
 func readInput(cfg Config) (*input, error) {
 	in := &input{overrides: map[string]string{}}
 	if cfg.Resume != "" {
+		if err := trustedRunDir(cfg.Resume); err != nil {
+			return nil, &InputError{err}
+		}
 		m, err := journal.ReadManifest(cfg.Resume)
 		if err != nil {
 			return nil, &InputError{fmt.Errorf("--resume: %w", err)}
@@ -212,6 +216,29 @@ func readInput(cfg Config) (*input, error) {
 		in.overrides["runs"] = strconv.Itoa(cfg.Runs)
 	}
 	return in, nil
+}
+
+// trustedRunDir refuses to resume a run directory, or a manifest in it,
+// that another user owns or could have written: a resume runs the suite the
+// manifest names, setup commands included, as this user.
+func trustedRunDir(dir string) error {
+	for _, p := range []string{dir, filepath.Join(dir, journal.ManifestFile)} {
+		st, err := os.Lstat(p)
+		if err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		sys, ok := st.Sys().(*syscall.Stat_t)
+		switch {
+		case st.Mode()&os.ModeSymlink != 0 && p != dir:
+			return fmt.Errorf("--resume %s: %s is a symlink: refused", dir, p)
+		case !ok:
+		case int(sys.Uid) != os.Geteuid():
+			return fmt.Errorf("--resume %s: %s is owned by uid %d, not this user: refused (a resume runs the suite its manifest names, setup included)", dir, p, sys.Uid)
+		case st.Mode()&0o022 != 0 && st.Mode()&os.ModeSymlink == 0:
+			return fmt.Errorf("--resume %s: %s is group- or world-writable (%v): refused (a resume runs the suite its manifest names, setup included)", dir, p, st.Mode().Perm())
+		}
+	}
+	return nil
 }
 
 // runnerFor is the runner of a session: its engine, socket dirs, names,

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/coldstart/coldstart/harness/bench"
 	"github.com/coldstart/coldstart/harness/engine"
+	"github.com/coldstart/coldstart/harness/journal"
 )
 
 // A socket base that someone else could take over is refused before
@@ -56,6 +58,34 @@ func TestRunRefusesUntrustedSocketBase(t *testing.T) {
 		}
 		if _, _, err := run(t, "gc", "--socket-dir", base); tc.name != "busy" && Code(err) != ExitBadInput {
 			t.Errorf("%s: gc on it: exit %d (%v), want 2", tc.name, Code(err), err)
+		}
+	}
+}
+
+// A run directory another user owns, or could have written, is not
+// resumed: a resume runs the suite its manifest names, setup included.
+func TestResumeRefusesForeignRunDir(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, want string
+		make       func(dir string)
+	}{
+		{"foreign manifest", "owned by uid 65534", func(dir string) { os.Chown(filepath.Join(dir, journal.ManifestFile), 65534, 65534) }},
+		{"world-writable dir", "group- or world-writable", func(dir string) { os.Chmod(dir, 0o777) }},
+	} {
+		dir := filepath.Join(t.TempDir(), "run")
+		os.Mkdir(dir, 0o755)
+		marker := filepath.Join(t.TempDir(), "setup-ran")
+		suite := filepath.Join(t.TempDir(), "s.yaml")
+		os.WriteFile(suite, []byte("suite: s\nscenarios:\n  - {name: x, setup: [touch "+marker+"], image: scratch-nothing, runs: 1}\n"), 0o644)
+		journal.WriteJSONAtomic(filepath.Join(dir, journal.ManifestFile), map[string]any{"run": "20261201T000000Z-0badc0de", "suite_abs": suite})
+		tc.make(dir)
+		_, _, err := run(t, "run", "--quiet", "--resume", dir)
+		if Code(err) != ExitBadInput || !strings.Contains(fmt.Sprint(err), tc.want) {
+			t.Errorf("%s: exit %d (%v), want 2 saying %q", tc.name, Code(err), err, tc.want)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Errorf("%s: the manifest's suite ran its setup", tc.name)
 		}
 	}
 }
