@@ -47,14 +47,18 @@ import (
 //     flock on the directory it opened (the one every harness arriving before
 //     the mount opens too), opens the path again and mounts only if it still
 //     finds none: two harnesses arriving at once mount one tmpfs, not two
-//     stacked. It mounts through /proc/self/fd/N of that checked descriptor,
-//     never by path.
+//     stacked. It mounts with the new mount API (fsopen, fsmount,
+//     move_mount onto the checked descriptor, never by path): the tmpfs is
+//     made detached and its marker written before it is attached, so no
+//     harness ever sees a coldstart tmpfs without the marker that says who
+//     mounted it, and the mount's own descriptor keeps it busy from the
+//     first instant. (Kernels before 5.2: mount(2) on /proc/self/fd/N.)
 //   - Unmounting: each harness keeps a descriptor open in the tmpfs for its
 //     whole life, and a plain umount(2) (never MNT_DETACH) fails with EBUSY
 //     while any process has a file open in it: the last harness out, and only
-//     it, unmounts a tmpfs the marker says coldstart mounted. One that mounts
-//     checks the mount after opening it and mounts again when a concurrent
-//     last-out took it away in between. Containers hold their bind in their
+//     it, unmounts a tmpfs the marker says coldstart mounted. A harness that
+//     opened the path just after a last-out's umount finds the plain
+//     directory and mounts a new tmpfs. Containers hold their bind in their
 //     own mount namespace, which does not keep the host's mount busy; they
 //     are removed before the run closes anyway.
 //   - A killed harness leaves its run directory (and perhaps the mount): the
@@ -69,10 +73,6 @@ const socketBaseMarker = ".coldstart-base"
 // markerMounted is the marker's line saying that coldstart mounted the
 // tmpfs, so that the last harness out may unmount it.
 const markerMounted = "tmpfs mounted by coldstart"
-
-// socketTmpfsOpts caps the tmpfs: sockets take no space, and an app that
-// fills its socket dir fills at most this (charged to the host's memory).
-const socketTmpfsOpts = "size=16m,nr_inodes=16384"
 
 // mountFlags of the base's tmpfs: nothing on it can act as setuid, a device
 // or a program on the host.
@@ -298,8 +298,8 @@ func usableTmpfs(fd int) (bool, unix.Statfs_t) {
 }
 
 // mount makes the base a nosuid,nodev,noexec tmpfs unless it is one, and
-// returns a descriptor of the base as it is now (fd itself, or the
-// mounted tmpfs's root; fd is then closed). Failing to mount is a warning.
+// returns a descriptor of the base as it is now (fd itself, or the mounted
+// tmpfs's root; fd is then closed). Failing to mount is a warning.
 func (b *SocketBase) mount(fd int) (int, error) {
 	if ok, _ := usableTmpfs(fd); ok {
 		return fd, nil
@@ -310,40 +310,100 @@ func (b *SocketBase) mount(fd int) (int, error) {
 		return fd, &InputError{fmt.Errorf("socket base %s: lock: %w", b.Path, err)}
 	}
 	defer unix.Close(fd) // releases the lock
-	for try := 0; ; try++ {
-		cur, err := openBaseDir(b.Path)
-		if err != nil {
-			return -1, err
-		}
-		if ok, _ := usableTmpfs(cur); ok {
-			if try > 0 {
-				// Ours, just mounted: mark it while still holding the lock, so
-				// that the next harness in reads who mounted it.
-				b.mounted = true
-				if err := markMounted(cur); err != nil {
-					unix.Close(cur)
-					return -1, &InputError{fmt.Errorf("socket base %s: marker: %w", b.Path, err)}
-				}
-			}
-			return cur, nil
-		}
-		if try == 3 {
-			b.Warning = fmt.Sprintf("socket base %s: the tmpfs mounted on it kept disappearing (a concurrent harness unmounting): using the plain directory", b.Path)
-			return cur, nil
-		}
-		opts := socketTmpfsOpts + ",mode=0700,uid=" + strconv.Itoa(os.Geteuid()) + ",gid=" + strconv.Itoa(os.Getegid())
-		err = unix.Mount("coldstart", "/proc/self/fd/"+strconv.Itoa(cur), "tmpfs", mountFlags, opts)
-		unix.Close(cur)
-		if err != nil {
-			b.Warning = fmt.Sprintf("socket base %s is not a nosuid,nodev,noexec tmpfs and could not be made one (mount: %v): a setuid file or device node an app leaves in its socket dir is not neutralised by the mount (the base is still 0700)", b.Path, err)
-			return openBaseDir(b.Path)
-		}
+	cur, err := openBaseDir(b.Path)
+	if err != nil {
+		return -1, err
 	}
+	if ok, _ := usableTmpfs(cur); ok {
+		return cur, nil // another harness mounted it meanwhile
+	}
+	root, err := mountTmpfs(cur)
+	if errors.Is(err, unix.ENOSYS) {
+		root, err = mountClassic(cur)
+	}
+	unix.Close(cur)
+	if err != nil {
+		b.Warning = fmt.Sprintf("socket base %s is not a nosuid,nodev,noexec tmpfs and could not be made one (mount: %v): a setuid file or device node an app leaves in its socket dir is not neutralised by the mount (the base is still 0700)", b.Path, err)
+		return openBaseDir(b.Path)
+	}
+	b.mounted = true
+	return root, nil
 }
 
-// markMounted writes the marker of a tmpfs coldstart just mounted.
-func markMounted(dir int) error {
-	f, err := unix.Openat(dir, socketBaseMarker, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+// tmpfsConfig is the base's tmpfs: sockets take no space, and an app that
+// fills its socket dir fills at most this (charged to the host's memory).
+func tmpfsConfig() [][2]string {
+	return [][2]string{{"source", "coldstart"}, {"size", "16m"}, {"nr_inodes", "16384"}, {"mode", "0700"},
+		{"uid", strconv.Itoa(os.Geteuid())}, {"gid", strconv.Itoa(os.Getegid())}}
+}
+
+// mountTmpfs mounts a new tmpfs on the directory target with the new mount
+// API: the tmpfs is made detached, its marker written, and only then
+// attached, so that no harness ever sees it without the marker that says
+// coldstart mounted it. It returns a descriptor of the tmpfs's root, which
+// also keeps the mount busy (no concurrent last-out can take it away).
+func mountTmpfs(target int) (int, error) {
+	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(fs)
+	for _, kv := range tmpfsConfig() {
+		if err := unix.FsconfigSetString(fs, kv[0], kv[1]); err != nil {
+			return -1, fmt.Errorf("tmpfs %s=%s: %w", kv[0], kv[1], err)
+		}
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1, err
+	}
+	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(mnt)
+	if err := markMounted(mnt, false); err != nil {
+		return -1, err
+	}
+	if err := unix.MoveMount(mnt, "", target, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return -1, err
+	}
+	return unix.Openat(mnt, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+}
+
+// mountClassic is mountTmpfs for kernels without the new mount API (before
+// 5.2): mount(2) through the checked descriptor, then the marker, written
+// over any a harness that came in between wrote.
+func mountClassic(target int) (int, error) {
+	var opts []string
+	for _, kv := range tmpfsConfig()[1:] {
+		opts = append(opts, kv[0]+"="+kv[1])
+	}
+	if err := unix.Mount("coldstart", "/proc/self/fd/"+strconv.Itoa(target), "tmpfs", mountFlags, strings.Join(opts, ",")); err != nil {
+		return -1, err
+	}
+	root, err := unix.Open("/proc/self/fd/"+strconv.Itoa(target), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if ok, _ := usableTmpfs(root); !ok {
+		unix.Close(root)
+		return -1, errors.New("the tmpfs did not appear where it was mounted")
+	}
+	if err := markMounted(root, true); err != nil {
+		unix.Close(root)
+		return -1, err
+	}
+	return root, nil
+}
+
+// markMounted writes the marker of a tmpfs coldstart mounted; over an
+// existing one only with overwrite.
+func markMounted(dir int, overwrite bool) error {
+	flags := unix.O_WRONLY | unix.O_CREAT | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_EXCL
+	if overwrite {
+		flags = flags&^unix.O_EXCL | unix.O_TRUNC
+	}
+	f, err := unix.Openat(dir, socketBaseMarker, flags, 0o600)
 	if err != nil {
 		return err
 	}
@@ -362,7 +422,17 @@ func (b *SocketBase) writeMarker() error {
 	if b.mounted {
 		text += markerMounted + "\n"
 	}
-	if err := b.root.WriteFile(socketBaseMarker, []byte(text), 0o600); err != nil {
+	// Never over another's: a base is marked once, by whoever comes first.
+	f, err := b.root.OpenFile(socketBaseMarker, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		b.marked = true
+		return nil
+	}
+	if err == nil {
+		_, err = f.Write([]byte(text))
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
 		return &InputError{fmt.Errorf("socket base %s: marker: %w", b.Path, err)}
 	}
 	b.marked = true

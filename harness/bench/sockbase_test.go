@@ -113,6 +113,11 @@ func TestSocketBaseTmpfsShared(t *testing.T) {
 	if m := mountsUnder(dir); len(m) != 1 {
 		t.Fatalf("mounts at %s: %v, want exactly one", dir, m)
 	}
+	// Named so in /proc/mounts: `grep coldstart /proc/mounts` finds every one.
+	mounts, _ := os.ReadFile("/proc/self/mounts")
+	if !strings.Contains(string(mounts), "coldstart "+dir+" tmpfs rw,nosuid,nodev,noexec") {
+		t.Errorf("no line \"coldstart %s tmpfs rw,nosuid,nodev,noexec...\" in /proc/mounts", dir)
+	}
 	var sfs unix.Statfs_t
 	unix.Statfs(dir, &sfs)
 	st, _ := os.Stat(dir)
@@ -212,5 +217,54 @@ func TestSocketBasePlainWarns(t *testing.T) {
 	}
 	if !b.Marked() {
 		t.Error("the base carries no marker")
+	}
+}
+
+// Harnesses coming and going on one base at once: each finds a usable
+// tmpfs (never two stacked, never one without its marker), and once the
+// last is gone no mount is left.
+func TestSocketBaseChurn(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting needs root")
+	}
+	dir, err := os.MkdirTemp("/tmp", "cst-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				b, err := OpenSocketBase(dir, BaseOptions{Create: true, Mount: true})
+				if err != nil {
+					t.Errorf("harness %d, round %d: %v", g, i, err)
+					return
+				}
+				if b.Warning != "" || !b.mounted || len(mountsUnder(dir)) != 1 {
+					t.Errorf("harness %d, round %d: mount %q warning %q mounted %v mounts %v", g, i, b.Mount, b.Warning, b.mounted, mountsUnder(dir))
+				}
+				rd, err := b.Claim(NewTag(), Owner())
+				if err == nil {
+					if _, err := rd.Fresh(1); err != nil {
+						t.Errorf("fresh: %v", err)
+					}
+					rd.Drop(1)
+					rd.Close()
+				} else {
+					t.Errorf("claim: %v", err)
+				}
+				b.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	if m := mountsUnder(dir); len(m) != 0 {
+		t.Errorf("mounts left after every harness closed: %v", m)
+		for range m {
+			unix.Unmount(dir, 0)
+		}
 	}
 }
