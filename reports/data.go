@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coldstart/coldstart/harness/result"
+	"github.com/coldstart/coldstart/reports/svgplot"
 )
 
 func renderJSON(w io.Writer, in Input) error {
@@ -94,7 +96,36 @@ var columns = []column{
 	}},
 	{"image", func(r *result.Record) string { return r.Image }},
 	{"container", func(r *result.Record) string { return r.Container }},
-	{"error", func(r *result.Record) string { return r.Error }},
+	{"error", func(r *result.Record) string { return cellText(r.Error) }},
+	{"profile", func(r *result.Record) string {
+		if r.Hardening == nil {
+			return ""
+		}
+		return r.Hardening.Profile
+	}},
+	{"hardening_not_held", func(r *result.Record) string {
+		if r.Hardening == nil {
+			return ""
+		}
+		var bad []string
+		for _, s := range r.Hardening.Settings {
+			if !s.OK {
+				bad = append(bad, s.Name)
+			}
+		}
+		return strings.Join(bad, ";")
+	}},
+}
+
+// cellText makes text an app may have written safe in a spreadsheet: no
+// control or bidirectional characters, and no leading =, +, -, @ that a
+// spreadsheet would run as a formula (a quote keeps it text).
+func cellText(s string) string {
+	s = svgplot.Clean(s)
+	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // CSVHeader is the header row of the CSV format.

@@ -463,7 +463,7 @@ func importsFigure(id string, sc *summary.Scenario) figure {
 	}
 	c.Desc = fmt.Sprintf("Horizontal bars of the %d modules of %s with the largest median cumulative import time over %d profiled starts; the largest is %s at %.1f ms. Median import total %.1f ms; measured p50 ready %s ms.",
 		len(names), sc.Name, im.Starts, firstName(names), maxCum, im.TotalUSP50/1000, ms(im.ReadyMSP50))
-	return figureOf(c, "Profiled starts run slower than measured ones (the profiler's cost): compare shapes, not sums.", data)
+	return figureOf(c, "Module names and times are app-reported (the app's interpreter writes the profile). Profiled starts run slower than measured ones (the profiler's cost): compare shapes, not sums.", data)
 }
 
 func firstName(s []string) string {

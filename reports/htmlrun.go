@@ -231,6 +231,9 @@ func scenarioSection(i int, sc *summary.Scenario, recs []*result.Record) section
 	} else {
 		sec.Parts = append(sec.Parts, part{Table: limitsTable(id, sc.Limits)})
 	}
+	if h := sc.Hardening; h != nil {
+		sec.Parts = append(sec.Parts, part{Heading: "Hardening"}, part{Table: hardeningTable(id, h)})
+	}
 	if t, logs := missesTable(id, recs); t != nil {
 		sec.Parts = append(sec.Parts, part{Heading: "Misses"}, part{Table: t})
 		if len(logs) > 0 {
@@ -290,8 +293,8 @@ func distTable(id string, sc *summary.Scenario) *table {
 	add("throttled_periods", quantRow("throttled periods", sc.ThrottledPeriods.N, sc.ThrottledPeriods.Quantiles, plain))
 	add("memory_peak", quantRow("memory peak MiB", sc.MemoryPeak.N, sc.MemoryPeak.Quantiles, mib))
 	if sc.DetectLagMS.N > 0 {
-		add("detect_lag_ms", quantRow("detect lag ms", sc.DetectLagMS.N, sc.DetectLagMS.Quantiles, ms))
-		add("probe_lag_ms", quantRow("probe lag ms", sc.ProbeLagMS.N, sc.ProbeLagMS.Quantiles, ms))
+		add("detect_lag_ms", quantRow("detect lag ms (app-reported stamp)", sc.DetectLagMS.N, sc.DetectLagMS.Quantiles, ms))
+		add("probe_lag_ms", quantRow("probe lag ms (app-reported stamp)", sc.ProbeLagMS.N, sc.ProbeLagMS.Quantiles, ms))
 	}
 	t.Caption = fmt.Sprintf("Measured starts; a censored percentile prints as > bound. mean_ok %s ms, stddev_ok %s ms (ok starts only).", ms(sc.ReadyMS.MeanOK), ms(sc.ReadyMS.StddevOK))
 	return t
@@ -305,6 +308,21 @@ func limitsTable(id string, ls []result.Limit) *table {
 		c := limitCells(l)
 		row := trow{Key: l.Name, Cells: cells(c)}
 		if !l.OK {
+			row.Cells[len(row.Cells)-1].Class = "miss"
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// hardeningTable shows each hardening setting as requested, as inspect
+// recorded it and as the kernel holds it for the container's process.
+func hardeningTable(id string, h *result.Hardening) *table {
+	t := &table{ID: id + "-hardening", Head: []string{"setting", "requested", "observed (inspect)", "enforced (kernel)", "ok"},
+		Caption: "Profile " + h.Profile + ". Enforced values are read back from the container's process (/proc) and the host side of its socket dir; - where they could not be read."}
+	for _, s := range h.Settings {
+		row := trow{Key: s.Name, Cells: cells(settingCells(s))}
+		if !s.OK {
 			row.Cells[len(row.Cells)-1].Class = "miss"
 		}
 		t.Rows = append(t.Rows, row)
@@ -416,6 +434,9 @@ func runInfoSection(in Input) section {
 	}
 	add("plan order", m.PlanOrder)
 	add("detection", m.Detection)
+	if m.SocketBase != "" {
+		add("socket base", strings.TrimSpace(m.SocketBase+" "+paren(m.SocketMount)))
+	}
 	if len(m.Overrides) > 0 {
 		var kv []string
 		for _, k := range slices.Sorted(maps.Keys(m.Overrides)) {
@@ -433,6 +454,13 @@ func runInfoSection(in Input) section {
 			h.CPUMS, h.Starts, h.CPUMSPerStart, float64(h.MaxRSSBytes)/(1<<20), h.WallMS/1000)})
 	}
 	return sec
+}
+
+func paren(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(" + s + ")"
 }
 
 func str(v any) string {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/summary"
+	"github.com/coldstart/coldstart/reports/svgplot"
 )
 
 type junitSuites struct {
@@ -131,7 +132,7 @@ func scenarioSuite(s *summary.Summary, sc *summary.Scenario, recs []*result.Reco
 	for _, w := range sc.Warnings {
 		ws = append(ws, fmt.Sprintf("[%s] %s", w.Code, w.Message))
 	}
-	js.SystemOut = strings.Join(ws, "\n")
+	js.SystemOut = svgplot.Clean(strings.Join(ws, "\n"))
 	return js, suiteMS
 }
 
@@ -159,7 +160,9 @@ func startCase(name string, r *result.Record) junitCase {
 	if r.LogTail != "" {
 		body.WriteString("log tail:\n" + r.LogTail)
 	}
-	c.Failure = &junitFailure{Message: msg, Type: string(r.Outcome), Text: body.String()}
+	// The error and the log tail are the app's words: no control or
+	// bidirectional characters (XML escaping is the encoder's).
+	c.Failure = &junitFailure{Message: svgplot.Clean(msg), Type: string(r.Outcome), Text: svgplot.Clean(body.String())}
 	return c
 }
 

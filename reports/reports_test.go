@@ -36,6 +36,30 @@ func limits(cpuOK bool) []result.Limit {
 
 func exit(c int) *int { return &c }
 
+// hardening is a start's hardening record; capsHeld false makes the
+// bounding set hold more than the profile asked.
+func hardening(profile string, capsHeld bool) *result.Hardening {
+	caps, enforcedCaps := "engine default", "CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,SETGID,SETUID,SETPCAP,NET_BIND_SERVICE,NET_RAW,SYS_CHROOT,MKNOD,AUDIT_WRITE,SETFCAP"
+	ro, tmpfs, tmpfsSeen, nofile, nofileSeen := "no", "none", "", "engine default", "1048576/1048576"
+	if profile == "fn" {
+		caps, enforcedCaps, ro, tmpfs, tmpfsSeen, nofile, nofileSeen = "none", "none", "yes", "/tmp size=64m", "/tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=65536k", "1024/1024", "1024/1024"
+		if !capsHeld {
+			enforcedCaps = "NET_RAW"
+		}
+	}
+	log := "json-file max-file=2 max-size=2m"
+	return &result.Hardening{Profile: profile, Settings: []result.Setting{
+		{Name: result.SetNoNewPrivileges, Requested: "yes", Observed: "yes", Enforced: "yes", OK: true},
+		{Name: result.SetCapabilities, Requested: caps, Observed: caps, Enforced: enforcedCaps, OK: capsHeld},
+		{Name: result.SetReadOnlyRoot, Requested: ro, Observed: ro, Enforced: ro, OK: true},
+		{Name: result.SetTmpfs, Requested: tmpfs, Observed: tmpfs, Enforced: tmpfsSeen, OK: true},
+		{Name: result.SetNoFile, Requested: nofile, Observed: nofile, Enforced: nofileSeen, OK: true},
+		{Name: result.SetUser, Requested: "image default", Observed: "image default", Enforced: "uid 0 gid 0", OK: true},
+		{Name: result.SetLog, Requested: log, Observed: log, OK: true},
+		{Name: result.SetSocketDir, Requested: "tmpfs nosuid,nodev,noexec", Enforced: "tmpfs nosuid,nodev,noexec (mounted by coldstart)", OK: true},
+	}}
+}
+
 // fixture is a fixed set of synthetic records: a fast static app, a slow
 // Python app with misses of several outcomes and an import profile, and
 // warmups. The run was interrupted.
@@ -67,7 +91,7 @@ func fixture() ([]result.Record, summary.Options) {
 			LastStatus: 200,
 			Cgroup: &result.Sample{CgroupVersion: 1, CPUUsageMS: 24 + float64(i%5), Periods: 1,
 				MemoryUsage: 3 << 20, MemoryPeak: 4<<20 + uint64(i)*4096},
-			Limits: limits(true),
+			Limits: limits(true), Hardening: hardening("default", true),
 		})
 	}
 
@@ -79,7 +103,7 @@ func fixture() ([]result.Record, summary.Options) {
 		result.OK, result.ExitedBeforeReady, result.OK, result.DeadlineExceeded, result.OK}
 	for i, o := range outcomes {
 		r := result.Record{Scenario: "py-aiohttp", Kind: result.KindMeasure, Iteration: i, Image: "coldstart/py-aiohttp:1",
-			Outcome: o, Attempts: 3 + i%3, Limits: limits(true),
+			Outcome: o, Attempts: 3 + i%3, Limits: limits(true), Hardening: hardening("fn", false),
 			Cgroup: &result.Sample{CgroupVersion: 1, CPUUsageMS: 180 + float64(i), Periods: 20 + uint64(i),
 				ThrottledPeriods: 18 + uint64(i), ThrottledMS: 1500 + 10*float64(i),
 				MemoryUsage: 30 << 20, MemoryPeak: 34<<20 + uint64(i)<<16, KernelMemoryUsage: 512 << 10}}
@@ -110,6 +134,8 @@ func fixture() ([]result.Record, summary.Options) {
 				{Name: "aiohttp.web", SelfUS: 2500 + 500*int64(i), CumulativeUS: 600000, Depth: 2},
 				{Name: "asyncio", SelfUS: 3000, CumulativeUS: 250000, Depth: 1},
 				{Name: "json", SelfUS: 800, CumulativeUS: 5000, Depth: 1},
+				// An app writes its profile: a name can carry markup and a bidi override.
+				{Name: "[evil](http://x.invalid)_\u202etxt.exe\x1b[31m", SelfUS: 700, CumulativeUS: 4000, Depth: 1},
 			}}})
 	}
 
@@ -376,6 +402,9 @@ func TestMarkdownEscape(t *testing.T) {
 	for in, want := range map[string]string{
 		"n=20 < 100":      "n=20 < 100",
 		"a*b_c `x` <div>": "a\\*b_c \\`x\\` \\<div>",
+		"[x](http://e)":   "\\[x\\](http://e)",
+		"_x_ &lt; ~~s~~":  "\\_x\\_ \\&lt; \\~\\~s\\~\\~",
+		"# h":             "\\# h",
 		`C:\tmp`:          `C:\\tmp`,
 	} {
 		if got := mdEscape(in); got != want {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/summary"
+	"github.com/coldstart/coldstart/reports/svgplot"
 )
 
 // The text and Markdown reports share one document: a list of blocks that
@@ -85,6 +86,7 @@ func textScenario(sc *summary.Scenario) []block {
 	}
 	doc = append(doc, distributions(sc))
 	doc = append(doc, limitBlocks(sc.Limits)...)
+	doc = append(doc, hardeningBlocks(sc.Hardening)...)
 	if sc.Imports != nil {
 		doc = append(doc, importBlocks(sc.Imports)...)
 	}
@@ -121,9 +123,10 @@ func distributions(sc *summary.Scenario) block {
 			quantRow("memory peak MiB", sc.MemoryPeak.N, sc.MemoryPeak.Quantiles, mib),
 		}}
 	if sc.DetectLagMS.N > 0 {
-		// Only apps that stamp their listen time (go-hello) have these.
-		dists.rows = append(dists.rows, quantRow("detect lag ms", sc.DetectLagMS.N, sc.DetectLagMS.Quantiles, ms))
-		dists.rows = append(dists.rows, quantRow("probe lag ms", sc.ProbeLagMS.N, sc.ProbeLagMS.Quantiles, ms))
+		// Only apps that stamp their listen time (go-hello) have these: the
+		// stamps are the app's word, not a measurement of the harness.
+		dists.rows = append(dists.rows, quantRow("detect lag ms (app-reported stamp)", sc.DetectLagMS.N, sc.DetectLagMS.Quantiles, ms))
+		dists.rows = append(dists.rows, quantRow("probe lag ms (app-reported stamp)", sc.ProbeLagMS.N, sc.ProbeLagMS.Quantiles, ms))
 	}
 	return dists
 }
@@ -151,6 +154,27 @@ func limitBlocks(limits []result.Limit) []block {
 	return []block{lim, {items: notes}}
 }
 
+// hardeningBlocks is the hardening table: each setting as requested, as
+// inspect recorded it, and as the kernel holds it for the container's process.
+func hardeningBlocks(h *result.Hardening) []block {
+	if h == nil {
+		return nil
+	}
+	t := block{sub: "hardening (profile " + h.Profile + ")", header: []string{"setting", "requested", "observed (inspect)", "enforced (kernel)", "ok"}}
+	for _, s := range h.Settings {
+		t.rows = append(t.rows, settingCells(s))
+	}
+	return []block{t}
+}
+
+func settingCells(s result.Setting) []string {
+	ok := "yes"
+	if !s.OK {
+		ok = "NO"
+	}
+	return []string{s.Name, s.Requested, dash(s.Observed), dash(s.Enforced), ok}
+}
+
 func importBlocks(im *summary.Imports) []block {
 	share := "-"
 	if im.ShareOfReadyP50.Known {
@@ -162,7 +186,7 @@ func importBlocks(im *summary.Imports) []block {
 			fmt.Sprintf("%.1f", m.SelfUSP50/1000), fmt.Sprint(m.Starts)})
 	}
 	return []block{
-		{sub: "import time (diagnostic starts)"},
+		{sub: "import time (diagnostic starts; module names and times app-reported by the interpreter)"},
 		{para: fmt.Sprintf("%d starts with PYTHONPROFILEIMPORTTIME: median import total %.1f ms = %s of the measured p50 ready %s ms "+
 			"(diagnostic starts: p50 ready %s ms); throttled inside imports ≈ %s ms (%s).",
 			im.Starts, im.TotalUSP50/1000, share, ms(im.ReadyMSP50), ms(im.DiagReadyMSP50), ms(im.EstThrottledMS), im.EstimateNote)},
@@ -200,6 +224,7 @@ func renderText(w io.Writer, in Input) error {
 	}
 	bw := bufio.NewWriter(w)
 	for i, b := range document(in.Summary) {
+		b = b.clean(" ")
 		if i > 0 && (b.heading != "" || b.sub != "" || b.header != nil) {
 			bw.WriteString("\n")
 		}
@@ -241,6 +266,7 @@ func renderMarkdown(w io.Writer, in Input) error {
 func writeMarkdown(w io.Writer, doc []block) error {
 	bw := bufio.NewWriter(w)
 	for i, b := range doc {
+		b = b.clean("")
 		if i > 0 {
 			bw.WriteString("\n")
 		}
@@ -290,20 +316,69 @@ func writeMarkdown(w io.Writer, doc []block) error {
 func mdRow(w io.Writer, cells []string) {
 	esc := make([]string, len(cells))
 	for i, c := range cells {
+		c = strings.ReplaceAll(c, "\n", " ") // a line break would end the table
 		esc[i] = strings.ReplaceAll(mdEscape(c), "|", `\|`)
 	}
 	fmt.Fprintf(w, "| %s |\n", strings.Join(esc, " | "))
 }
 
-// mdEscape keeps names such as a*b or <x> from turning into markup. GFM
-// leaves intraword underscores alone, and "<" before a space is text.
+// clean strips what an app could hide in text (control characters,
+// terminal escapes, bidirectional overrides: svgplot.Clean) from every
+// string of the block; tab, which would shift a text table's columns,
+// becomes tab.
+func (b block) clean(tab string) block {
+	c := func(s string) string {
+		s = svgplot.Clean(s)
+		if tab != "" {
+			s = strings.ReplaceAll(s, "\t", tab)
+		}
+		return s
+	}
+	each := func(ss []string) []string {
+		if ss == nil {
+			return nil
+		}
+		out := make([]string, len(ss))
+		for i, s := range ss {
+			out[i] = c(s)
+		}
+		return out
+	}
+	b.heading, b.sub, b.para = c(b.heading), c(b.sub), c(b.para)
+	b.header, b.items = each(b.header), each(b.items)
+	if b.rows != nil {
+		rows := make([][]string, len(b.rows))
+		for i, r := range b.rows {
+			rows[i] = each(r)
+		}
+		b.rows = rows
+	}
+	return b
+}
+
+// mdEscape keeps text such as a*b, <x>, [text](url), &amp; or _x_ from
+// turning into markup or links. GFM leaves intraword underscores alone,
+// and "<" before a space is text.
 func mdEscape(s string) string {
 	var b strings.Builder
+	word := func(i int) bool {
+		if i < 0 || i >= len(s) {
+			return false
+		}
+		c := s[i]
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	}
 	for i, r := range s {
 		switch {
-		case r == '\\' || r == '*' || r == '`':
+		case r == '\\' || r == '*' || r == '`' || r == '[' || r == ']' || r == '~':
 			b.WriteByte('\\')
 		case r == '<' && i+1 < len(s) && s[i+1] != ' ' && s[i+1] != '=':
+			b.WriteByte('\\')
+		case r == '&' && i+1 < len(s) && s[i+1] != ' ':
+			b.WriteByte('\\')
+		case r == '_' && !(word(i-1) && word(i+1)):
+			b.WriteByte('\\')
+		case r == '#' && i == 0:
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)

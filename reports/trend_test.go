@@ -127,7 +127,7 @@ func TestTrendContent(t *testing.T) {
 	ts := trendCases()["trend"]
 	md := string(renderTrend(t, ts, "markdown"))
 	for _, want := range []string{
-		"✗ REGRESSED +38.2% [+34.2%, +inf%]", "✗ REGRESSED +19.9%", "inconclusive +1.5%", "> 2870.5",
+		`✗ REGRESSED +38.2% \[+34.2%, +inf%\]`, "✗ REGRESSED +19.9%", "inconclusive +1.5%", "> 2870.5",
 		"calibration p50 over the same runs 180.0 → 179.0 ms (-0.6%)", "regressed in 2 run(s)",
 		"changed: engine 20.10.24, kernel 6.18.2", "the host changed 1 time(s)", "commit=c0ffee6",
 		"inconclusive (calibration drift in the run +31.0%; guard failed: the calibration workload's p50 drifted +31.0% between the halves of the run)",

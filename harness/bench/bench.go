@@ -23,7 +23,7 @@ type Engine interface {
 	WaitExit(ctx context.Context, id string) <-chan engine.Exit
 	Start(ctx context.Context, id string) error
 	Inspect(ctx context.Context, id string) (engine.State, error)
-	Logs(ctx context.Context, id string, tail int) (string, error)
+	Logs(ctx context.Context, id string, lines, maxBytes int) (string, error)
 	Stderr(ctx context.Context, id string, max int64) (string, error)
 	Kill(ctx context.Context, id string) error
 	Remove(ctx context.Context, id string) error
@@ -59,21 +59,26 @@ func hung(ctx context.Context, err error) error {
 // removeGrace bounds the clean-up of a container, even after Ctrl-C.
 const removeGrace = 15 * time.Second
 
-// logTail is how many log lines a failed start keeps.
-const logTail = 30
-
 // Runner executes starts.
 type Runner struct {
 	Engine     Engine
 	Cgroups    *cgroup.Reader         // nil: no cgroup sampling
 	CgroupPath func(id string) string // container id -> path in the cgroup hierarchy
 	CgroupRoot string                 // the cpu hierarchy's mount (v1 /sys/fs/cgroup/cpu), for counting other containers
-	SocketBase string                 // short host directory holding the per-start socket dirs
-	RunID      string                 // run id
-	Tag        string                 // 8-char run tag used in names
-	Labels     map[string]string      // labels put on every container (harness, run, owner)
-	Journal    Journal
-	Progress   func(done, total int, r *result.Record)
+	// Sockets is the session's directory in the socket base: each start's
+	// socket dir is made and removed through it.
+	Sockets *RunDir
+	// SocketMount describes the socket base's file system, for each
+	// start's hardening record.
+	SocketMount string
+	// ProcRoot is where processes are read back from (/proc); "" reads
+	// nothing: the hardening record then has no enforced values.
+	ProcRoot string
+	RunID    string            // run id
+	Tag      string            // 8-char tag of this session, used in names (fresh per resume)
+	Labels   map[string]string // labels put on every container (harness, run, owner)
+	Journal  Journal
+	Progress func(done, total int, r *result.Record)
 	// Imports parses a diagnostic start's stderr; nil skips attribution.
 	Imports func(stderr string) *result.Imports
 	// Watcher, when set, serves every start's readiness watch from one
@@ -86,9 +91,9 @@ type Runner struct {
 
 	pending []string    // containers whose removal failed because the engine was gone
 	daemons *enginePIDs // the engine's processes, for interference
-	// observed holds, per scenario, the limits the engine recorded for its
-	// first healthy start (inspect), for the later ones.
-	observed map[*scenario.Scenario]cgroup.Observed
+	// observed holds, per scenario, what the engine recorded for its first
+	// healthy start (inspect), for the later ones.
+	observed map[*scenario.Scenario]observation
 }
 
 // HostDirLen is the length of the host directory bound at the socket's

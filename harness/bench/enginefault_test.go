@@ -598,8 +598,8 @@ func (f *faultEngine) Inspect(ctx context.Context, id string) (engine.State, err
 	return s, err
 }
 
-func (f *faultEngine) Logs(ctx context.Context, id string, tail int) (string, error) {
-	s, err := f.Docker.Logs(ctx, id, tail)
+func (f *faultEngine) Logs(ctx context.Context, id string, lines, max int) (string, error) {
+	s, err := f.Docker.Logs(ctx, id, lines, max)
 	f.note("logs", err)
 	return s, err
 }
@@ -655,17 +655,10 @@ func (g *faultRig) runner(t *testing.T, owner string) (*Runner, *faultEngine, *s
 		t.Fatal(err)
 	}
 	fe := &faultEngine{Docker: d, p: g.p}
-	base, err := os.MkdirTemp("/tmp", "cst-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(base) })
 	run, tag := NewRunID(time.Now())
-	if _, err := ClaimSocketDir(base, tag, owner); err != nil {
-		t.Fatal(err)
-	}
+	rd := claim(t, privateBase(t), tag, owner)
 	r := &Runner{
-		Engine: fe, SocketBase: base, RunID: run, Tag: tag,
+		Engine: fe, Sockets: rd, RunID: run, Tag: tag,
 		Labels:  map[string]string{engine.LabelHarness: "1", engine.LabelRun: run, engine.LabelOwner: owner, "io.coldstart.test": "1"},
 		Journal: &memJournal{},
 	}
@@ -992,7 +985,7 @@ func testGoneForGood(t *testing.T, g *faultRig) {
 	}
 	var gcLog strings.Builder
 	tg := time.Now()
-	nc, nd, err := GC(ctx, d, r.SocketBase, &gcLog)
+	nc, nd, err := GC(ctx, d, r.Sockets.base, &gcLog)
 	t.Logf("GC: %d containers, %d socket dirs in %v, err=%v\n%s", nc, nd, time.Since(tg).Round(time.Millisecond), err, gcLog.String())
 	if err != nil || nc != len(cs) {
 		t.Errorf("GC removed %d containers (err %v), want %d", nc, err, len(cs))

@@ -2,22 +2,16 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/coldstart/coldstart/harness/engine"
 )
-
-// ownerFile in a run's socket directory names the process that owns it.
-const ownerFile = "owner"
-
-// unownedGrace: a socket dir without an owner file is left alone this long.
-const unownedGrace = 10 * time.Minute
 
 // Alive reports whether the owner "<pid>:<start ticks>[:<pid namespace>]" is
 // a live process: a reused pid has another start time. An owner in another
@@ -29,8 +23,8 @@ func Alive(owner string) bool {
 	}
 	t, ns, hasNS := strings.Cut(t, ":")
 	if hasNS && ns != "" && ns != pidNamespace() {
-		// Another pid namespace (a harness in a container without pid: host):
-		// its pids mean nothing here, so never take its containers for leftovers.
+		// Another pid namespace (a harness in a container): its pids mean
+		// nothing here, so never take its containers for leftovers.
 		return true
 	}
 	pid, err := strconv.Atoi(p)
@@ -45,16 +39,50 @@ func Alive(owner string) bool {
 	return st != 0 && st == ticks
 }
 
-// ClaimSocketDir creates the run's socket directory and records its owner.
-func ClaimSocketDir(base, tag, owner string) (string, error) {
-	dir := filepath.Join(base, tag)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("socket dir: %w", err)
+// validOwner: "<pid>:<start ticks>[:<pid namespace>]", all decimal, as
+// Owner makes it. Anything else is not coldstart's.
+func validOwner(s string) bool {
+	f := strings.Split(s, ":")
+	if len(f) < 2 || len(f) > 3 || len(s) > 64 {
+		return false
 	}
-	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(owner+"\n"), 0o644); err != nil {
-		return "", fmt.Errorf("socket dir: %w", err)
+	for i, x := range f {
+		if x == "" && i < 2 {
+			return false
+		}
+		for _, c := range x {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
 	}
-	return dir, nil
+	return true
+}
+
+// validRunID: "<UTC stamp>-<tag>" as NewRunID makes it.
+func validRunID(s string) bool {
+	stamp, tag, ok := strings.Cut(s, "-")
+	if !ok || !validTag(tag) {
+		return false
+	}
+	_, err := time.Parse("20060102T150405Z", stamp)
+	return err == nil
+}
+
+// ownContainer reports whether a listed container is one a coldstart start
+// made: the harness label, a run id and an owner of coldstart's format, a
+// sequence label, and the name ContainerName gives such a start.
+func ownContainer(c engine.Container) bool {
+	l := c.Labels
+	if l[engine.LabelHarness] != "1" || !validRunID(l[engine.LabelRun]) || !validOwner(l[engine.LabelOwner]) {
+		return false
+	}
+	seq, err := strconv.Atoi(l[engine.LabelSeq])
+	if err != nil || seq < 0 {
+		return false
+	}
+	tag, rest, ok := strings.Cut(strings.TrimPrefix(c.Name, "coldstart-"), "-")
+	return ok && strings.HasPrefix(c.Name, "coldstart-") && validTag(tag) && rest == seqName(seq)
 }
 
 // Cleaner is the subset of the driver that garbage collection uses.
@@ -63,17 +91,22 @@ type Cleaner interface {
 	Remove(ctx context.Context, id string) error
 }
 
-// GC removes the containers and socket directories left by coldstart
-// processes that are no longer alive. Those of live owners (a concurrent run)
-// are never touched. It returns how many containers and dirs it removed.
-func GC(ctx context.Context, c Cleaner, socketBase string, log io.Writer) (containers, dirs int, err error) {
+// GC removes what coldstart processes that are no longer alive left: their
+// containers (by label and run id: see ownContainer) and their run
+// directories in the socket base (a directory named by a run tag, holding an
+// owner file of coldstart's format that names a dead process, in a base that
+// carries coldstart's marker). Nothing else is ever touched: not a live
+// owner's (a concurrent run), not a container without coldstart's labels,
+// not a directory coldstart did not make. base may be nil (containers only).
+// It returns how many containers and directories it removed.
+func GC(ctx context.Context, c Cleaner, base *SocketBase, log io.Writer) (containers, dirs int, err error) {
 	cs, err := c.List(ctx, map[string]string{engine.LabelHarness: "1"})
 	if err != nil {
 		return 0, 0, err
 	}
 	for _, ct := range cs {
 		owner := ct.Labels[engine.LabelOwner]
-		if owner == "" || Alive(owner) {
+		if !ownContainer(ct) || Alive(owner) {
 			continue
 		}
 		if err := c.Remove(ctx, ct.ID); err != nil {
@@ -82,37 +115,64 @@ func GC(ctx context.Context, c Cleaner, socketBase string, log io.Writer) (conta
 		containers++
 		fmt.Fprintf(log, "gc: removed container %s (run %s, owner %s gone)\n", ct.Name, ct.Labels[engine.LabelRun], owner)
 	}
-	ents, err := os.ReadDir(socketBase)
+	if base == nil {
+		return containers, 0, nil
+	}
+	if !base.Marked() {
+		fmt.Fprintf(log, "gc: %s carries no %s: not a coldstart socket base, left alone\n", base.Path, socketBaseMarker)
+		return containers, 0, nil
+	}
+	dirs, err = base.gcDirs(log)
+	return containers, dirs, err
+}
+
+// gcDirs removes the run directories of dead owners.
+func (b *SocketBase) gcDirs(log io.Writer) (int, error) {
+	f, err := b.root.Open(".")
 	if err != nil {
-		if os.IsNotExist(err) {
-			return containers, dirs, nil
-		}
-		return containers, dirs, err
+		return 0, err
 	}
-	for _, e := range ents {
-		if !e.IsDir() {
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, name := range names {
+		owner, ok := b.deadOwner(name)
+		if !ok {
 			continue
 		}
-		dir := filepath.Join(socketBase, e.Name())
-		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
-		if err == nil && Alive(strings.TrimSpace(string(b))) {
-			continue
-		}
-		if err != nil && !os.IsNotExist(err) {
-			continue
-		}
-		if err != nil {
-			// No owner file: either a dir whose run is between mkdir and
-			// writing its owner (a concurrent harness starting now), or a
-			// leftover of a crash at that very moment. Only the old are leftovers.
-			if st, serr := os.Stat(dir); serr != nil || time.Since(st.ModTime()) < unownedGrace {
-				continue
-			}
-		}
-		if err := os.RemoveAll(dir); err == nil {
-			dirs++
-			fmt.Fprintf(log, "gc: removed socket dir %s\n", dir)
+		if err := b.root.RemoveAll(name); err == nil {
+			n++
+			fmt.Fprintf(log, "gc: removed socket dir %s/%s (owner %s gone)\n", b.Path, name, owner)
 		}
 	}
-	return containers, dirs, nil
+	return n, nil
+}
+
+// deadOwner reports whether name is a run directory of coldstart's format
+// (a run tag, or a claim in progress) whose owner file names a process
+// that is gone, and returns that owner.
+func (b *SocketBase) deadOwner(name string) (string, bool) {
+	if !validTag(strings.TrimPrefix(name, claimPrefix)) {
+		return "", false
+	}
+	st, err := b.root.Lstat(name)
+	if err != nil || !st.IsDir() {
+		return "", false
+	}
+	ost, err := b.root.Lstat(name + "/" + ownerFile)
+	if err != nil || !ost.Mode().IsRegular() || ost.Size() > 128 {
+		return "", false
+	}
+	raw, err := b.root.ReadFile(name + "/" + ownerFile)
+	if errors.Is(err, fs.ErrNotExist) || err != nil {
+		return "", false
+	}
+	owner := strings.TrimSpace(string(raw))
+	if !validOwner(owner) || Alive(owner) {
+		return "", false
+	}
+	return owner, true
 }

@@ -14,9 +14,9 @@ import (
 
 	"github.com/coldstart/coldstart/harness/cgroup"
 	"github.com/coldstart/coldstart/harness/engine"
-	"github.com/coldstart/coldstart/internal/livelock"
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
+	"github.com/coldstart/coldstart/internal/livelock"
 )
 
 // These tests run against the real engine, on an image they build from
@@ -106,17 +106,12 @@ func (j *memJournal) Append(r *result.Record) error { j.recs = append(j.recs, *r
 func newRunner(t *testing.T) *Runner {
 	t.Helper()
 	needEngine(t)
-	base, err := os.MkdirTemp("/tmp", "cst-")
-	if err != nil {
-		t.Fatal(err)
-	}
 	run, tag := NewRunID(time.Now())
 	owner := Owner()
-	if _, err := ClaimSocketDir(base, tag, owner); err != nil {
-		t.Fatal(err)
-	}
+	base := privateBase(t)
+	rd := claim(t, base, tag, owner)
 	r := &Runner{
-		Engine: live, SocketBase: base, RunID: run, Tag: tag,
+		Engine: live, Sockets: rd, SocketMount: base.Mount, ProcRoot: "/proc", RunID: run, Tag: tag,
 		Labels:  map[string]string{engine.LabelHarness: "1", engine.LabelRun: run, engine.LabelOwner: owner, "io.coldstart.test": "1"},
 		Journal: &memJournal{},
 	}
@@ -150,13 +145,12 @@ func newRunner(t *testing.T) *Runner {
 			t.Errorf("container %s (%s) left behind", c.Name, c.State)
 			live.Remove(context.Background(), c.ID)
 		}
-		ents, _ := os.ReadDir(filepath.Join(base, tag))
+		ents, _ := os.ReadDir(rd.Path)
 		for _, e := range ents {
 			if e.Name() != ownerFile {
 				t.Errorf("socket dir %s left behind", e.Name())
 			}
 		}
-		os.RemoveAll(base)
 	})
 	return r
 }
@@ -166,7 +160,8 @@ func testScenario(name string, env ...string) *scenario.Scenario {
 		Name: name, Image: liveImage, Env: env, Socket: "/run/app/app.sock",
 		Health: scenario.Health{Method: "GET", Path: "/", Status: 200, Body: "ok", Timeout: 500 * time.Millisecond},
 		Limits: scenario.Limits{CPUs: 0.1, CPUQuota: 10000, CPUPeriod: 100000, Memory: 128 << 20,
-			MemorySwap: 128 << 20, KernelMemory: 128 << 20},
+			MemorySwap: 128 << 20, KernelMemory: 128 << 20, Pids: scenario.DefaultPids},
+		Security: scenario.Security{Profile: scenario.ProfileDefault},
 		Deadline: testDeadline(), Runs: 1,
 	}
 }

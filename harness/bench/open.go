@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/coldstart/coldstart/harness/cgroup"
@@ -61,18 +62,26 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, err
 	}
 	cfg = in.cfg
-	d, err := engine.Dial(ctx, 5*time.Second)
-	if err != nil {
-		return nil, err
-	}
 	sess := &Session{Suite: in.suite, Plan: in.suite.Plan(in.seed), Resume: in.prev != nil}
-	sess.closers = append(sess.closers, func() { d.Close() })
 	ok := false
 	defer func() {
 		if !ok {
 			sess.Close()
 		}
 	}()
+	// The socket base is checked (and mounted) before anything runs: a base
+	// that cannot be trusted is bad input, and nothing starts.
+	base, err := OpenSocketBase(in.base, BaseOptions{Create: true, Mount: os.Geteuid() == 0})
+	if err != nil {
+		return nil, err
+	}
+	sess.closers = append(sess.closers, func() { base.Close() })
+	d, err := engine.Dial(ctx, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	sess.closers = append(sess.closers, func() { d.Close() })
+	sess.cleaner = d
 	host, err := d.Host(ctx)
 	if err != nil {
 		return nil, err
@@ -82,28 +91,24 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	kernel, cpu, cores := HostFacts()
 	fingerprint := result.Fingerprint(host, kernel, cpu, cores)
 	var resumes []result.Resume
-	if prev := in.prev; prev != nil {
-		reasons := resumeChanges(prev, in.suite, cfg.Harness, fingerprint)
-		if len(reasons) > 0 && !cfg.Force {
-			return nil, &InputError{fmt.Errorf("--resume %s refused: %s (--force to continue anyway; it is recorded)", cfg.Resume, strings.Join(reasons, "; "))}
+	if in.prev != nil {
+		if runID, tag, resumes, err = in.resume(fingerprint, owner); err != nil {
+			return nil, err
 		}
-		runID, tag = prev.Run, RunTag(prev.Run)
-		resumes = append(prev.Resumes, result.Resume{Time: time.Now().UTC(), Owner: owner, Forced: len(reasons) > 0, Reasons: reasons})
 	}
 	if err := Prepare(ctx, in.suite, d, map[string]string{engine.LabelHarness: "1"}, cfg.SkipSetup, cfg.Log); err != nil {
 		return nil, err
 	}
 	// Leftovers of dead coldstart processes go first; a live concurrent run's stay.
-	if _, _, err := GC(ctx, d, in.base, cfg.Log); err != nil {
+	if _, _, err := GC(ctx, d, base, cfg.Log); err != nil {
 		return nil, err
 	}
-	sockDir, err := ClaimSocketDir(in.base, tag, owner)
+	rd, err := base.Claim(tag, owner)
 	if err != nil {
 		return nil, err
 	}
-	sess.closers = append(sess.closers, func() { os.RemoveAll(sockDir) })
-
-	if sess.Runner, err = runnerFor(d, in.base, runID, owner, cfg.Progress); err != nil {
+	sess.closers = append(sess.closers, func() { rd.Close() })
+	if sess.Runner, err = runnerFor(d, rd, base.Mount, runID, owner, cfg.Progress); err != nil {
 		return nil, err
 	}
 	sess.closers = append(sess.closers, func() { sess.Runner.Watcher.Close() })
@@ -113,23 +118,45 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		sess.Dir = filepath.Join("results", in.suite.Name, strings.SplitN(runID, "-", 2)[0])
 	}
 	sess.Manifest = result.Manifest{
-		Run: runID, Suite: in.suite.Name, SuiteFile: in.suite.File, SuiteHash: in.suite.Hash,
-		Harness: cfg.Harness, GoVersion: runtime.Version(), GOARCH: runtime.GOARCH, Started: time.Now().UTC(),
+		Run: runID, Harness: cfg.Harness, GoVersion: runtime.Version(), GOARCH: runtime.GOARCH, Started: time.Now().UTC(),
 		Args: cfg.Args, Owner: owner, Engine: host,
 		CgroupVersion: cgv, Kernel: kernel, CPUModel: cpu, Cores: cores,
 		Fingerprint: fingerprint, Resumes: resumes,
 	}
-	in.describe(&sess.Manifest, len(sess.Plan))
+	in.describe(&sess.Manifest, base, len(sess.Plan))
 	ok = true
 	return sess, nil
 }
 
-// describe fills what the manifest says of the run's input.
-func (in *input) describe(m *result.Manifest, planned int) {
+// resume checks that the interrupted run may go on here and returns its id,
+// this session's tag and the run's resumes with this one.
+func (in *input) resume(fingerprint, owner string) (runID, tag string, resumes []result.Resume, err error) {
+	prev, cfg := in.prev, in.cfg
+	reasons := resumeChanges(prev, in.suite, cfg.Harness, fingerprint)
+	if len(reasons) > 0 && !cfg.Force {
+		return "", "", nil, &InputError{fmt.Errorf("--resume %s refused: %s (--force to continue anyway; it is recorded)", cfg.Resume, strings.Join(reasons, "; "))}
+	}
+	// The run keeps its id; this session gets a tag of its own, so that a
+	// copy of the run directory resumed beside the original never names (or
+	// removes) the original's containers and socket dirs.
+	tag = NewTag()
+	resumes = append(prev.Resumes, result.Resume{Time: time.Now().UTC(), Owner: owner, Forced: len(reasons) > 0, Reasons: reasons, Tag: tag})
+	return prev.Run, tag, resumes, nil
+}
+
+// describe puts into the manifest what the input and the socket base add:
+// the suite, the plan, the gate and the SLOs, the base, its file system, the
+// run's warnings, and for a resume the run's own start time and command line.
+func (in *input) describe(m *result.Manifest, base *SocketBase, planned int) {
 	m.Suite, m.SuiteFile, m.SuiteHash, m.SuiteAbs = in.suite.Name, in.suite.File, in.suite.Hash, suiteAbs(in.suite)
-	m.SocketBase, m.Planned, m.Scenarios, m.Overrides = in.base, planned, scenarioNames(in.suite), in.overrides
+	m.Planned, m.Scenarios, m.Overrides = planned, scenarioNames(in.suite), in.overrides
 	m.PlanOrder, m.PlanSeed, m.Detection = scenario.PlanOrder, in.seed, DetectionNote
 	m.Gate, m.SLOs = in.cfg.Gate.WithDefaults(), sloTargets(in.suite)
+	m.SocketBase, m.SocketMount = base.Path, base.Mount
+	if base.Warning != "" {
+		m.Warnings = append(m.Warnings, base.Warning)
+	}
+	m.Warnings = append(m.Warnings, in.warnings...)
 	if in.prev != nil {
 		m.Started, m.Args = in.prev.Started, in.prev.Args
 	}
@@ -142,7 +169,8 @@ type input struct {
 	prev      *result.Manifest // the run to resume, or nil
 	suite     *scenario.Suite  // selected and overridden
 	overrides map[string]string
-	base      string // the socket base, absolute
+	base      string   // the socket base, absolute, its parent's symlinks resolved
+	warnings  []string // findings in the suite that do not stop the run
 }
 
 // readInput reads the suite (or the interrupted run's manifest and suite)
@@ -150,6 +178,9 @@ type input struct {
 func readInput(cfg Config) (*input, error) {
 	in := &input{overrides: map[string]string{}}
 	if cfg.Resume != "" {
+		if err := trustedRunDir(cfg.Resume); err != nil {
+			return nil, &InputError{err}
+		}
 		m, err := journal.ReadManifest(cfg.Resume)
 		if err != nil {
 			return nil, &InputError{fmt.Errorf("--resume: %w", err)}
@@ -180,7 +211,7 @@ func readInput(cfg Config) (*input, error) {
 	if cfg.Runs < 0 {
 		return nil, &InputError{fmt.Errorf("--runs %d: must be >= 1", cfg.Runs)}
 	}
-	base, err := filepath.Abs(cfg.SocketBase)
+	base, err := ResolveBase(cfg.SocketBase)
 	if err != nil {
 		return nil, &InputError{err}
 	}
@@ -188,6 +219,7 @@ func readInput(cfg Config) (*input, error) {
 	if in.suite, err = scenario.Load(cfg.Suite, scenario.Options{HostDirLen: HostDirLen(base)}); err != nil {
 		return nil, &InputError{err}
 	}
+	in.warnings = SuiteWarnings(in.suite)
 	if len(cfg.Scenarios) > 0 {
 		if err := in.suite.Select(cfg.Scenarios); err != nil {
 			return nil, &InputError{err}
@@ -210,15 +242,40 @@ func readInput(cfg Config) (*input, error) {
 	return in, nil
 }
 
-// runnerFor is the runner of a run: its engine, names, labels, one inotify
-// instance for every readiness watch, and the import-profile parser.
-func runnerFor(d *engine.Docker, base, runID, owner string, progress func(done, total int, r *result.Record)) (*Runner, error) {
+// trustedRunDir refuses to resume a run directory, or a manifest in it,
+// that another user owns or could have written: a resume runs the suite the
+// manifest names, setup commands included, as this user.
+func trustedRunDir(dir string) error {
+	for _, p := range []string{dir, filepath.Join(dir, journal.ManifestFile)} {
+		st, err := os.Lstat(p)
+		if err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		sys, ok := st.Sys().(*syscall.Stat_t)
+		switch {
+		case st.Mode()&os.ModeSymlink != 0 && p != dir:
+			return fmt.Errorf("--resume %s: %s is a symlink: refused", dir, p)
+		case !ok:
+		case int(sys.Uid) != os.Geteuid():
+			return fmt.Errorf("--resume %s: %s is owned by uid %d, not this user: refused (a resume runs the suite its manifest names, setup included)", dir, p, sys.Uid)
+		case st.Mode()&0o022 != 0 && st.Mode()&os.ModeSymlink == 0:
+			return fmt.Errorf("--resume %s: %s is group- or world-writable (%v): refused (a resume runs the suite its manifest names, setup included)", dir, p, st.Mode().Perm())
+		}
+	}
+	return nil
+}
+
+// runnerFor is the runner of a session: its engine, socket dirs, names,
+// labels, one inotify instance for every readiness watch, and the
+// import-profile parser.
+func runnerFor(d *engine.Docker, rd *RunDir, mount, runID, owner string, progress func(done, total int, r *result.Record)) (*Runner, error) {
 	watcher, err := probe.NewWatcher()
 	if err != nil {
 		return nil, err
 	}
 	return &Runner{
-		Engine: d, Watcher: watcher, SocketBase: base, RunID: runID, Tag: RunTag(runID),
+		Engine: d, Watcher: watcher, Sockets: rd, SocketMount: mount, ProcRoot: "/proc",
+		RunID: runID, Tag: rd.Tag,
 		Labels:   map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: owner},
 		Progress: progress,
 		Imports:  parseImports,
@@ -266,6 +323,22 @@ func parseImports(stderr string) *result.Imports {
 		im.Modules = importtime.Top(im, 60)
 	}
 	return im
+}
+
+// SuiteWarnings are what a suite does that is allowed but worth saying: a
+// build context outside the suite's directory is sent to the engine whole
+// (minus its .dockerignore), so a suite can bake any host file into an image.
+func SuiteWarnings(s *scenario.Suite) []string {
+	var w []string
+	for i, sc := range s.Scenarios {
+		if sc.Build == nil {
+			continue
+		}
+		if rel, err := filepath.Rel(s.Dir, sc.Build.Context); err != nil || !filepath.IsLocal(rel) && rel != "." {
+			w = append(w, fmt.Sprintf("%s:%d: scenarios[%d].build.context %s is outside the suite's directory %s: all of it but what its .dockerignore excludes is sent to the engine", s.File, sc.Line, i, sc.Build.Context, s.Dir))
+		}
+	}
+	return w
 }
 
 func suiteAbs(s *scenario.Suite) string {

@@ -76,7 +76,9 @@ func (f *fakeEngine) Inspect(ctx context.Context, id string) (engine.State, erro
 	return engine.State{Running: true, Status: "running"}, nil
 }
 
-func (f *fakeEngine) Logs(ctx context.Context, id string, tail int) (string, error) { return "", nil }
+func (f *fakeEngine) Logs(ctx context.Context, id string, lines, max int) (string, error) {
+	return "", nil
+}
 func (f *fakeEngine) Stderr(ctx context.Context, id string, max int64) (string, error) {
 	return "", nil
 }
@@ -92,12 +94,8 @@ func (f *fakeEngine) Remove(ctx context.Context, id string) error {
 }
 
 func fakeRunner(t *testing.T, f *fakeEngine) *Runner {
-	base, err := os.MkdirTemp("/tmp", "csph-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(base) })
-	return &Runner{Engine: f, SocketBase: base, RunID: "run", Tag: "tag00000", Journal: &memJournal{}}
+	rd := claim(t, privateBase(t), "7a900000", Owner())
+	return &Runner{Engine: f, Sockets: rd, RunID: "run", Tag: rd.Tag, Journal: &memJournal{}}
 }
 
 func fakeScenario() *scenario.Scenario {

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coldstart/coldstart/harness/engine"
 	"github.com/coldstart/coldstart/harness/journal"
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
@@ -30,6 +31,13 @@ func NewRunID(now time.Time) (id, tag string) {
 	rand.Read(b[:])
 	tag = hex.EncodeToString(b[:])
 	return now.UTC().Format("20060102T150405Z") + "-" + tag, tag
+}
+
+// NewTag returns a fresh 8-char tag for a session's names.
+func NewTag() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // RunTag is the tag of a run id made by NewRunID.
@@ -121,6 +129,7 @@ type Session struct {
 	Manifest result.Manifest
 	Resume   bool // continue the journal in Dir: run only the missing starts
 
+	cleaner Cleaner // lists and removes containers, for reconcile
 	closers []func()
 }
 
@@ -139,7 +148,7 @@ var ErrLocked = errors.New("run directory in use by another coldstart")
 // lockDir takes an exclusive, non-blocking lock on dir; the kernel releases
 // it when the process dies, so a crash leaves no stale lock.
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := journal.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR)
 	if err != nil {
 		return nil, err
 	}
@@ -250,22 +259,36 @@ func cpuMS(ru syscall.Rusage) float64 {
 }
 
 // reconcile removes the containers of starts that were in flight when an
-// earlier process died: an intent in the WAL without a record in the journal.
+// earlier process died: an intent in the WAL without a record in the
+// journal. The WAL only names them: a container is removed only when its
+// labels say it is coldstart's, of this run, and of an owner that is gone
+// (a copy of this run directory resumed beside a live original must not
+// remove the original's container in flight).
 func (s *Session) reconcile(ctx context.Context, prior []result.Record) error {
 	intents, err := journal.ReadWAL(filepath.Join(s.Dir, journal.WALFile))
-	if err != nil {
+	if err != nil || len(intents) == 0 {
 		return err
 	}
 	have := map[string]bool{}
 	for _, r := range prior {
 		have[startKey(r.Arm(), r.Kind, r.Iteration)] = true
 	}
+	cs, err := s.cleaner.List(ctx, map[string]string{engine.LabelHarness: "1", engine.LabelRun: s.Manifest.Run})
+	if err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	byName := map[string]engine.Container{}
+	for _, c := range cs {
+		byName[c.Name] = c
+	}
 	for _, in := range intents {
-		if have[startKey(result.Arm(in.Scenario, in.Variant), in.Kind, in.Iteration)] {
+		c, ok := byName[in.Container]
+		if have[startKey(result.Arm(in.Scenario, in.Variant), in.Kind, in.Iteration)] || !ok || !ownContainer(c) ||
+			c.Labels[engine.LabelRun] != s.Manifest.Run || Alive(c.Labels[engine.LabelOwner]) {
 			continue
 		}
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeGrace)
-		err := s.Runner.Engine.Remove(rctx, in.Container)
+		err := s.cleaner.Remove(rctx, c.ID)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("reconcile start %d (%s): %w", in.Seq, in.Container, err)

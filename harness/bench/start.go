@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -53,6 +52,7 @@ type start struct {
 	exit   engine.Exit
 	exitAt time.Time
 	enf    *cgroup.Enforced
+	proc   *cgroup.Process // the container's process at the sample
 }
 
 // One performs one cold start and returns its record, or nil when ctx was
@@ -73,7 +73,7 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 	if err := s.socketDir(); err != nil {
 		return s.fail(result.StartFailed, err)
 	}
-	defer os.RemoveAll(s.dir)
+	defer r.Sockets.Drop(seq)
 	before := markHost(r.engine())
 	if err := s.create(ctx); err != nil {
 		if errors.Is(err, errInterrupted) {
@@ -109,17 +109,9 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 
 // socketDir makes the fresh host directory bound at the socket's directory.
 func (s *start) socketDir() error {
-	s.dir = filepath.Join(s.r.SocketBase, s.r.Tag, fmt.Sprintf("%06d", s.seq))
-	os.RemoveAll(s.dir) // a stale socket file gives ECONNREFUSED and no create event
-	if err := os.MkdirAll(filepath.Dir(s.dir), 0o755); err != nil {
-		return fmt.Errorf("socket dir: %w", err)
-	}
-	if err := os.Mkdir(s.dir, 0o777); err != nil {
-		return fmt.Errorf("socket dir: %w", err)
-	}
-	// World-writable so a non-root container user can bind in it.
-	os.Chmod(s.dir, 0o777)
-	return nil
+	dir, err := s.r.Sockets.Fresh(s.seq)
+	s.dir = dir
+	return err
 }
 
 // create creates the container (outside the timed window), after dropping
@@ -284,6 +276,9 @@ func (s *start) classify(res probe.Result, werr error) bool {
 		rec.Error = fmt.Sprintf("no healthy answer within %v", deadline(s.sc, s.st))
 		if res.LastErr != nil {
 			rec.Error += ": last attempt: " + res.LastErr.Error()
+			if res.Refused != nil && !errors.Is(res.LastErr, probe.ErrRefused) {
+				rec.Error += fmt.Sprintf("; %d attempt(s) refused: %v", res.Refusals, res.Refused)
+			}
 		} else if res.SocketAt.IsZero() {
 			rec.Error += ": socket never appeared"
 		}
@@ -294,7 +289,8 @@ func (s *start) classify(res probe.Result, werr error) bool {
 	return true
 }
 
-// sample reads the container's cgroup: usage now and the limits it holds.
+// sample reads the container's cgroup (usage now and the limits it
+// holds) and how the kernel confines its process.
 func (s *start) sample() {
 	r := s.r
 	if r.Cgroups == nil {
@@ -305,6 +301,14 @@ func (s *start) sample() {
 		return
 	}
 	s.rec.Cgroup, s.enf = g.Read()
+	if r.ProcRoot == "" {
+		return
+	}
+	if pid, err := g.FirstPID(); err == nil {
+		if p, err := cgroup.ReadProcess(r.ProcRoot, pid); err == nil {
+			s.proc = &p
+		}
+	}
 }
 
 // hostLoad records what else the host did between the two marks.
@@ -349,6 +353,7 @@ func (s *start) inspect() {
 		if rec.Outcome != result.OK && errors.Is(err, engine.ErrUnreachable) {
 			rec.Outcome = result.EngineError
 		}
+		s.limits(observation{})
 		return
 	}
 	if !st.StartedAt.IsZero() {
@@ -365,18 +370,19 @@ func (s *start) inspect() {
 		rec.Outcome = result.OOMKilled
 		rec.Error = "OOM-killed before ready"
 	}
-	obs := cgroup.Observed{CPUQuota: st.CPUQuota, CPUPeriod: st.CPUPeriod, NanoCPUs: st.NanoCPUs,
-		Memory: st.Memory, MemorySwap: st.MemorySwap, KernelMemory: st.KernelMemory, Pids: st.Pids, CPUShares: st.CPUShares,
-		KernelMemoryUnsupported: st.KernelMemoryUnsupported}
+	obs := observation{have: true, conf: st.Confinement, user: st.User,
+		limits: cgroup.Observed{CPUQuota: st.CPUQuota, CPUPeriod: st.CPUPeriod, NanoCPUs: st.NanoCPUs,
+			Memory: st.Memory, MemorySwap: st.MemorySwap, KernelMemory: st.KernelMemory, Pids: st.Pids, CPUShares: st.CPUShares,
+			KernelMemoryUnsupported: st.KernelMemoryUnsupported}}
 	if rec.Outcome == result.OK {
 		if s.r.observed == nil {
-			s.r.observed = map[*scenario.Scenario]cgroup.Observed{}
+			s.r.observed = map[*scenario.Scenario]observation{}
 		}
 		s.r.observed[s.sc] = obs
 	}
 	s.limits(obs)
 	if rec.Outcome != result.OK {
-		if l, err := s.r.Engine.Logs(ictx, s.id, logTail); err == nil {
+		if l, err := s.r.Engine.Logs(ictx, s.id, logTailLines, logTailBytes); err == nil {
 			rec.LogTail = l
 		}
 		if st.Error != "" && rec.Error == "" {
@@ -411,11 +417,13 @@ func (s *start) awaitOOMFlag(ctx context.Context, st engine.State) engine.State 
 }
 
 // limits puts requested (suite), observed (inspect) and enforced (the
-// cgroup's own files) side by side, when the cgroup was read.
-func (s *start) limits(obs cgroup.Observed) {
+// cgroup's own files) side by side, when the cgroup was read; and so the
+// hardening settings (enforced: the container's process, when read).
+func (s *start) limits(obs observation) {
 	if s.enf != nil {
-		s.rec.Limits = cgroup.Compare(s.sc.Limits, obs, *s.enf)
+		s.rec.Limits = cgroup.Compare(s.sc.Limits, obs.limits, *s.enf)
 	}
+	s.rec.Hardening = hardening(s.sc, obs, s.proc, s.r.SocketMount)
 }
 
 // importProfile kills a diagnostic start at readiness and parses its stderr:
@@ -482,15 +490,16 @@ func (r *Runner) spec(sc *scenario.Scenario, st scenario.Start, seq int, dir str
 	}
 	l := sc.Limits
 	return engine.ContainerSpec{
-		Name:       ContainerName(r.Tag, seq),
-		Image:      sc.Image,
-		Entrypoint: sc.Entrypoint,
-		Cmd:        sc.Command,
-		Env:        env,
-		User:       sc.User,
-		Labels:     labels,
-		Binds:      []string{dir + ":" + path.Dir(sc.Socket)},
-		CPUQuota:   l.CPUQuota, CPUPeriod: l.CPUPeriod, CPUSet: l.CPUSet,
+		Confinement: confinement(sc),
+		Name:        ContainerName(r.Tag, seq),
+		Image:       sc.Image,
+		Entrypoint:  sc.Entrypoint,
+		Cmd:         sc.Command,
+		Env:         env,
+		User:        sc.User,
+		Labels:      labels,
+		Binds:       []string{dir + ":" + path.Dir(sc.Socket)},
+		CPUQuota:    l.CPUQuota, CPUPeriod: l.CPUPeriod, CPUSet: l.CPUSet,
 		Memory: l.Memory, MemorySwap: l.MemorySwap, KernelMemory: l.KernelMemory, Pids: l.Pids, CPUShares: l.CPUShares,
 	}
 }

@@ -195,11 +195,3 @@ func FullVersion() string {
 	}
 	return v
 }
-
-// envOr is the environment's value of k, else def.
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}

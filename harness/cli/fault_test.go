@@ -137,14 +137,48 @@ func (h *harness) exited() bool {
 }
 
 // shortBase is a private socket base under /tmp: sun_path holds 107 bytes.
+// The harnesses that use it mount their tmpfs there (as root) and the last
+// one out unmounts it: a mount still there at the test's end is a leak.
 func shortBase(t *testing.T) string {
 	t.Helper()
 	d, err := os.MkdirTemp("/tmp", "cf")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(d) })
+	t.Cleanup(func() {
+		if m := mountsAt(d); len(m) > 0 {
+			t.Errorf("mount left at %s: %q", d, m)
+			for range m {
+				syscall.Unmount(d, 0)
+			}
+		}
+		os.RemoveAll(d)
+	})
 	return d
+}
+
+// mountsAt lists the mounts at or below dir.
+func mountsAt(dir string) []string {
+	b, _ := os.ReadFile("/proc/self/mounts")
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && (f[1] == dir || strings.HasPrefix(f[1], dir+"/")) {
+			out = append(out, f[1])
+		}
+	}
+	return out
+}
+
+// openBase opens a private base as a run would, closed at the test's end.
+func openBase(t *testing.T) *bench.SocketBase {
+	t.Helper()
+	b, err := bench.OpenSocketBase(shortBase(t), bench.BaseOptions{Create: true, Mount: os.Geteuid() == 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
 }
 
 func countLines(path string) int {
@@ -313,6 +347,10 @@ func TestFaultInterruptThenResume(t *testing.T) {
 	m2 := manifestOf(t, dir)
 	if m2.Run != m.Run || len(m2.Resumes) != 1 || m2.Resumes[0].Forced || m2.Resumes[0].Skipped != len(first) {
 		t.Errorf("manifest after resume: run %s (was %s), resumes %+v; want one unforced resume skipping %d", m2.Run, m.Run, m2.Resumes, len(first))
+	}
+	// The resumed session named its containers and socket dirs with a tag of its own.
+	if len(m2.Resumes) == 1 && (len(m2.Resumes[0].Tag) != 8 || m2.Resumes[0].Tag == bench.RunTag(m.Run)) {
+		t.Errorf("resume tag %q, want a fresh one (the run's is %s)", m2.Resumes[0].Tag, bench.RunTag(m.Run))
 	}
 	noneLeft(t, m.Run)
 }
@@ -722,24 +760,31 @@ func TestFaultGC(t *testing.T) {
 		"reused": pid + ":" + strconv.FormatUint(n+1, 10), // this pid, but another process's start time
 		"gone":   strconv.Itoa(exited.Process.Pid) + ":12345",
 	}
-	ids := map[string]string{}
+	ids, tags := map[string]string{}, map[string]string{}
+	seq := 0
 	for what, owner := range owners {
-		l := map[string]string{engine.LabelRun: runID, engine.LabelOwner: owner}
+		l := map[string]string{engine.LabelRun: runID, engine.LabelOwner: owner, engine.LabelSeq: strconv.Itoa(seq)}
 		for k, v := range testLabels {
 			l[k] = v
 		}
-		id, err := d.Create(ctx, engine.ContainerSpec{Name: "coldstart-" + tag + "-gc-" + what, Image: img, Labels: l})
+		id, err := d.Create(ctx, engine.ContainerSpec{Name: bench.ContainerName(tag, seq), Image: img, Labels: l})
 		if err != nil {
 			t.Fatalf("create %s: %v", what, err)
 		}
 		ids[what] = id
+		tags[what] = bench.NewTag()
+		seq++
 	}
 	t.Cleanup(func() { noneLeft(t, runID) })
-	base := shortBase(t)
+	sb := openBase(t)
+	base := sb.Path
+	var rds []*bench.RunDir
 	for what, owner := range owners {
-		if _, err := bench.ClaimSocketDir(base, what, owner); err != nil {
+		rd, err := sb.Claim(tags[what], owner)
+		if err != nil {
 			t.Fatal(err)
 		}
+		rds = append(rds, rd)
 	}
 
 	out, _, err := run(t, "gc", "--socket-dir", base)
@@ -758,13 +803,21 @@ func TestFaultGC(t *testing.T) {
 		if want := what == "live"; left[id] != want {
 			t.Errorf("container of the %s owner %s: present %v, want %v\ngc said:\n%s", what, owners[what], left[id], want, out)
 		}
-		_, err := os.Stat(filepath.Join(base, what))
+		_, err := os.Stat(filepath.Join(base, tags[what]))
 		if want := what == "live"; (err == nil) != want {
 			t.Errorf("socket dir of the %s owner: present %v, want %v", what, err == nil, want)
 		}
 	}
 	if err := d.Remove(ctx, ids["live"]); err != nil && !errors.Is(err, context.Canceled) {
 		t.Error(err)
+	}
+	// The last user of the base unmounts its tmpfs (gc, above, was not).
+	for _, rd := range rds {
+		rd.Close()
+	}
+	sb.Close()
+	if m := mountsAt(base); len(m) > 0 {
+		t.Errorf("the idle base is still mounted: %v", m)
 	}
 }
 
@@ -839,15 +892,16 @@ func TestFaultInterruptedCreateLeavesNothing(t *testing.T) {
 	t.Parallel()
 	d := dial(t)
 	img := tinyImage(t, d, "late")
-	base := shortBase(t)
 	runID, tag := bench.NewRunID(time.Now())
-	if _, err := bench.ClaimSocketDir(base, tag, bench.Owner()); err != nil {
+	rd, err := openBase(t).Claim(tag, bench.Owner())
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer rd.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r := &bench.Runner{
-		Engine: &lateCreate{Docker: d, interrupt: cancel}, SocketBase: base, RunID: runID, Tag: tag,
+		Engine: &lateCreate{Docker: d, interrupt: cancel}, Sockets: rd, RunID: runID, Tag: tag,
 		Labels: map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: bench.Owner(), "io.coldstart.test": "1"},
 	}
 	sc := &scenario.Scenario{Name: "late", Image: img, Socket: "/run/app/app.sock", Deadline: 3 * time.Second,

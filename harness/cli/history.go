@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -262,4 +263,12 @@ func trend(ctx context.Context, f trendFlags, stdout io.Writer) error {
 		return historyErr(err)
 	}
 	return reports.RenderTrend(stdout, history.Trends(runs, f.scenarios), f.format)
+}
+
+// envOr is the environment's value of k, else def.
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
 }

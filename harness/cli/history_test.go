@@ -358,26 +358,40 @@ func TestHarnessKilledWhileRecording(t *testing.T) {
 	for k := range 200 {
 		dirs = append(dirs, nightlyRunAs(t, root, k%6, fmt.Sprintf("k%03d", k), t0.Add(time.Duration(k)*time.Minute)))
 	}
-	t1 := time.Now()
 	if _, stderr, err := run(t, append([]string{"record", "--history", hist, "--meta", "round=00"}, dirs...)...); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	// Kills fall anywhere from the process's start to a little past the
-	// time a whole round takes.
-	window := 2*time.Since(t1) + 50*time.Millisecond
+	// The first kill falls anywhere from the process's start to a little
+	// past the time a whole round of a harness process takes; later ones
+	// within the window that kills have not yet shown to fall before the
+	// first write (lo) or after the last (hi): on a busy machine a fixed
+	// window misses the writes.
+	t1 := time.Now()
+	h := startHarness(t, append([]string{"record", "--history", hist, "--meta", "round=00"}, dirs...)...)
+	h.wait(t, time.Minute)
+	lo, hi := time.Duration(0), time.Since(t1)+50*time.Millisecond
 	seed := time.Now().UnixNano()
-	t.Logf("seed %d, kills within %v", seed, window)
+	t.Logf("seed %d, first kills within %v", seed, hi)
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
 	midWrite, dones := 0, []int{}
 	for round := 1; round <= 20; round++ {
 		h := startHarness(t, append([]string{"record", "--history", hist, "--meta", fmt.Sprintf("round=%02d", round)}, dirs...)...)
-		time.Sleep(time.Duration(rng.Int64N(int64(window))))
+		at := lo + time.Duration(rng.Int64N(int64(hi-lo)+1))
+		time.Sleep(at)
 		h.cmd.Process.Signal(syscall.SIGKILL) // it may have finished: a round with nothing to kill
 		h.wait(t, time.Minute)
 		rounds := checkKilledHistory(t, hist, len(dirs))
 		done := strings.Count(rounds, fmt.Sprintf("%02d,", round))
-		if done > 0 && done < len(dirs) {
+		switch {
+		case done == 0:
+			lo = at
+		case done == len(dirs):
+			hi = at
+		default:
 			midWrite++
+		}
+		if hi-lo < 5*time.Millisecond { // the machine's pace changed: widen again
+			lo, hi = lo/2, 2*hi
 		}
 		dones = append(dones, done)
 		if t.Failed() {

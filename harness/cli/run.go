@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,8 +27,36 @@ import (
 // DefaultSuite is what `coldstart run` runs without an argument.
 const DefaultSuite = "scenarios/seed.yaml"
 
-// DefaultSocketBase is short on purpose: sun_path holds 107 bytes.
-const DefaultSocketBase = "/tmp/coldstart"
+// DefaultSocketBase is where the per-start socket dirs go without
+// --socket-dir: short on purpose (sun_path holds 107 bytes), and outside
+// world-writable /tmp where the machine has a place for it: /run/coldstart
+// for root where /run exists, $XDG_RUNTIME_DIR/coldstart for a user who has
+// one; else /tmp/coldstart (root) or /tmp/coldstart-<uid>. The base itself
+// is always a 0700 directory of the harness's user (see bench.SocketBase).
+func DefaultSocketBase() string {
+	uid := os.Geteuid()
+	if uid == 0 {
+		if st, err := os.Stat("/run"); err == nil && st.IsDir() {
+			return "/run/coldstart"
+		}
+		return "/tmp/coldstart"
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && len(d) < 40 {
+		return filepath.Join(d, "coldstart")
+	}
+	return "/tmp/coldstart-" + strconv.Itoa(uid)
+}
+
+// socketDirHelp documents --socket-dir the same way for every command.
+const socketDirHelp = "short host directory for the per-start socket dirs: a 0700 directory of this user, a nosuid,nodev,noexec tmpfs when run as root (env COLDSTART_SOCKET_DIR; default /run/coldstart as root, else $XDG_RUNTIME_DIR/coldstart or /tmp/coldstart-UID)"
+
+// socketBase is the --socket-dir flag's value or the default.
+func socketBase(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return DefaultSocketBase()
+}
 
 type runFlags struct {
 	out, format, resume, cpuprofile, socketBase string
@@ -100,7 +129,7 @@ func runFlagSet(c *cobra.Command, f *runFlags) {
 	fl.StringVar(&f.out, "out", "", "run directory (default results/<suite>/<UTC stamp>)")
 	fl.IntVar(&f.runs, "runs", 0, "measured starts per scenario (pairs, for a paired one), overriding the suite")
 	fl.StringSliceVar(&f.scenarios, "scenario", nil, "run only these scenarios (repeatable or comma-separated)")
-	fl.StringVar(&f.socketBase, "socket-dir", envOr("COLDSTART_SOCKET_DIR", DefaultSocketBase), "short host directory for the per-start socket dirs (env COLDSTART_SOCKET_DIR)")
+	fl.StringVar(&f.socketBase, "socket-dir", os.Getenv("COLDSTART_SOCKET_DIR"), socketDirHelp)
 	fl.StringVar(&f.format, "format", "text", "stdout report: "+strings.Join(reports.Names(), ", "))
 	fl.BoolVar(&f.html, "html", true, "also write "+HTMLReportFile+", the HTML report, into the run directory")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
@@ -156,7 +185,7 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 		Suite: suite, Out: f.out, Runs: f.runs, Scenarios: f.scenarios,
 		Resume: f.resume, Force: f.force, SkipSetup: f.skipSetup,
 		Baseline: f.baseline, Candidate: f.candidate, Seed: f.seed, Gate: f.gate,
-		SocketBase: f.socketBase, Harness: FullVersion(),
+		SocketBase: socketBase(f.socketBase), Harness: FullVersion(),
 		Args: f.commandLine,
 		Log:  progress.log(), Progress: progress.start,
 	})
@@ -281,12 +310,15 @@ func newValidateCmd() *cobra.Command {
 			return validate(a, socketBase, c.OutOrStdout())
 		},
 	}
-	c.Flags().StringVar(&socketBase, "socket-dir", envOr("COLDSTART_SOCKET_DIR", DefaultSocketBase), "host directory for the per-start socket dirs (for the sun_path length check)")
+	c.Flags().StringVar(&socketBase, "socket-dir", os.Getenv("COLDSTART_SOCKET_DIR"), "host directory for the per-start socket dirs, for the sun_path length check (env COLDSTART_SOCKET_DIR; default as for run)")
 	return c
 }
 
-func validate(files []string, socketBase string, stdout io.Writer) error {
-	base, _ := filepath.Abs(socketBase)
+func validate(files []string, flag string, stdout io.Writer) error {
+	base, err := bench.ResolveBase(socketBase(flag))
+	if err != nil {
+		base, _ = filepath.Abs(socketBase(flag)) // the length check only needs its length
+	}
 	var errs []error
 	for _, f := range files {
 		s, err := scenario.Load(f, scenario.Options{HostDirLen: bench.HostDirLen(base)})
@@ -295,6 +327,9 @@ func validate(files []string, socketBase string, stdout io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: ok: suite %s, %d scenarios, %d planned starts\n", f, s.Name, len(s.Scenarios), len(s.Plan(1)))
+		for _, w := range bench.SuiteWarnings(s) {
+			fmt.Fprintf(stdout, "%s: warning: %s\n", f, w)
+		}
 	}
 	if len(errs) > 0 {
 		return &usageError{errors.Join(errs...)}

@@ -167,4 +167,10 @@ finished:
 	if len(ents) != 0 {
 		t.Errorf("socket dirs left: %d", len(ents))
 	}
+	// Harnesses killed with their base's tmpfs mounted: the last one out
+	// unmounted it.
+	if m := mountsAt(sockBase); len(m) > 0 {
+		t.Errorf("mounts left at %s: %v", sockBase, m)
+		syscall.Unmount(sockBase, 0)
+	}
 }

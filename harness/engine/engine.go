@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
@@ -174,19 +175,19 @@ type BuildSpec struct {
 }
 
 // Build builds an image from a directory, streaming the context as a tar (no
-// temporary file). The builder's output goes to log; a build error is returned
+// temporary file) without what its .dockerignore excludes. The builder's output goes to log; a build error is returned
 // with the builder's last lines.
 func (d *Docker) Build(ctx context.Context, spec BuildSpec, log io.Writer) error {
+	df := spec.Dockerfile
+	if df == "" {
+		df = "Dockerfile"
+	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(tarDir(spec.Context, pw)) }()
+	go func() { pw.CloseWithError(tarDir(spec.Context, df, pw)) }()
 	defer pr.Close()
 	args := map[string]*string{}
 	for k, v := range spec.Args {
 		args[k] = &v
-	}
-	df := spec.Dockerfile
-	if df == "" {
-		df = "Dockerfile"
 	}
 	resp, err := d.c.ImageBuild(ctx, pr, build.ImageBuildOptions{
 		Tags:        []string{spec.Tag},
@@ -258,8 +259,22 @@ type ContainerSpec struct {
 	CPUSet              string
 	Memory, MemorySwap  int64
 	KernelMemory        int64
-	Pids                int64
+	Pids                int64 // 0 = the engine's default, -1 = unlimited
 	CPUShares           int64
+	Confinement
+}
+
+// Confinement is what a container may do beyond its resources, as the
+// engine takes it; Inspect reads the same fields back.
+type Confinement struct {
+	SecurityOpt    []string // e.g. no-new-privileges:true
+	CapDrop        []string // e.g. ALL
+	CapAdd         []string // e.g. SETUID
+	ReadOnlyRootfs bool
+	Tmpfs          map[string]string // mount point -> options
+	NoFile         int64             // RLIMIT_NOFILE, soft = hard; 0 = the engine's default
+	LogType        string            // log driver, e.g. json-file ("" = the engine's default)
+	LogOpts        map[string]string // e.g. max-size
 }
 
 // Create creates a container (not started). NetworkMode none: socket-only apps
@@ -274,13 +289,18 @@ func (d *Docker) Create(ctx context.Context, s ContainerSpec) (string, error) {
 		Cmd:        s.Cmd,
 	}
 	var pids *int64
-	if s.Pids > 0 {
+	if s.Pids != 0 {
 		p := s.Pids
 		pids = &p
 	}
 	hc := &container.HostConfig{
-		NetworkMode: "none",
-		Binds:       s.Binds,
+		NetworkMode:    "none",
+		Binds:          s.Binds,
+		SecurityOpt:    s.SecurityOpt,
+		CapDrop:        s.CapDrop,
+		CapAdd:         s.CapAdd,
+		ReadonlyRootfs: s.ReadOnlyRootfs,
+		Tmpfs:          s.Tmpfs,
 		Resources: container.Resources{
 			CPUQuota:     s.CPUQuota,
 			CPUPeriod:    s.CPUPeriod,
@@ -291,6 +311,12 @@ func (d *Docker) Create(ctx context.Context, s ContainerSpec) (string, error) {
 			PidsLimit:    pids,
 			CPUShares:    s.CPUShares,
 		},
+	}
+	if s.NoFile > 0 {
+		hc.Ulimits = []*container.Ulimit{{Name: "nofile", Soft: s.NoFile, Hard: s.NoFile}}
+	}
+	if s.LogType != "" {
+		hc.LogConfig = container.LogConfig{Type: s.LogType, Config: s.LogOpts}
 	}
 	r, err := d.c.ContainerCreate(ctx, cfg, hc, nil, nil, s.Name)
 	if err != nil {
@@ -351,6 +377,10 @@ type State struct {
 	Pids                             int64
 	CPUShares                        int64
 	CgroupParent                     string
+	// Confinement as the engine recorded it, and the configured user.
+	Confinement
+	User    string
+	LogPath string // the json-file log on the engine's host, if any
 	// KernelMemoryUnsupported says why a kernel-memory limit never reached the
 	// container, "" when the engine takes one: see Docker.KernelMemoryUnsupported.
 	KernelMemoryUnsupported string
@@ -420,23 +450,83 @@ func (d *Docker) Inspect(ctx context.Context, id string) (State, error) {
 		}
 		s.CPUShares = hc.CPUShares
 		s.CgroupParent = hc.CgroupParent
+		s.Confinement = confinementOf(hc)
 	}
 	s.KernelMemoryUnsupported = d.KernelMemoryUnsupported(ctx)
+	if r.Config != nil {
+		s.User = r.Config.User
+	}
+	s.LogPath = r.LogPath
 	return s, nil
 }
 
-// Logs returns the last lines of a container's stdout and stderr, interleaved.
-func (d *Docker) Logs(ctx context.Context, id string, tail int) (string, error) {
-	rc, err := d.c.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(tail)})
+// confinementOf reads back what Create set from the engine's record.
+func confinementOf(hc *container.HostConfig) Confinement {
+	c := Confinement{SecurityOpt: hc.SecurityOpt, CapDrop: hc.CapDrop, CapAdd: hc.CapAdd,
+		ReadOnlyRootfs: hc.ReadonlyRootfs, Tmpfs: hc.Tmpfs, LogType: hc.LogConfig.Type, LogOpts: hc.LogConfig.Config}
+	for _, u := range hc.Ulimits {
+		if u != nil && u.Name == "nofile" {
+			c.NoFile = u.Soft
+		}
+	}
+	return c
+}
+
+// Logs returns the last lines of a container's stdout and stderr,
+// interleaved, and of those at most the last maxBytes: an app that floods
+// its output, or writes one endless line, costs the harness a bounded read
+// and a bounded record.
+func (d *Docker) Logs(ctx context.Context, id string, lines, maxBytes int) (string, error) {
+	rc, err := d.c.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(lines)})
 	if err != nil {
 		return "", classify("logs", err)
 	}
 	defer rc.Close()
-	var b strings.Builder
-	if _, err := stdcopy.StdCopy(&b, &b, io.LimitReader(rc, 1<<20)); err != nil {
-		return b.String(), classify("logs", err)
+	t := &TailBuffer{Max: maxBytes}
+	if _, err := stdcopy.StdCopy(t, t, io.LimitReader(rc, logReadLimit)); err != nil {
+		return t.String(), classify("logs", err)
 	}
-	return b.String(), nil
+	return t.String(), nil
+}
+
+// logReadLimit bounds what Logs reads from the engine, whatever the lines hold.
+const logReadLimit = 8 << 20
+
+// TailBuffer keeps the last Max bytes written to it (cut at a UTF-8
+// boundary when read), in a buffer of at most twice that.
+type TailBuffer struct {
+	Max int
+	b   []byte
+	cut bool // bytes were dropped
+}
+
+func (t *TailBuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(p) > t.Max {
+		p, t.cut = p[len(p)-t.Max:], true
+		t.b = t.b[:0]
+	}
+	t.b = append(t.b, p...)
+	if len(t.b) > 2*t.Max {
+		t.b, t.cut = append(t.b[:0], t.b[len(t.b)-t.Max:]...), true
+	}
+	return n, nil
+}
+
+// String is the tail, starting at a rune boundary; "[...]" marks a cut.
+func (t *TailBuffer) String() string {
+	b := t.b
+	if len(b) > t.Max {
+		b, t.cut = b[len(b)-t.Max:], true
+	}
+	if !t.cut {
+		return string(b)
+	}
+	i := 0
+	for i < len(b) && i < utf8.UTFMax && !utf8.RuneStart(b[i]) {
+		i++
+	}
+	return "[...]" + string(b[i:])
 }
 
 // Stderr returns a container's whole stderr (bounded to max bytes).

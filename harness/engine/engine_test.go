@@ -22,8 +22,44 @@ func TestTarDir(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "sub", "app"), []byte("bin"), 0o755)
 	os.Symlink("sub/app", filepath.Join(dir, "link"))
+	got := tarNames(t, dir, "Dockerfile")
+	want := map[string]string{"Dockerfile": "FROM scratch\n", "sub/": "", "sub/app": "bin", "link": "sub/app"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+}
+
+// .dockerignore is honoured as docker's client honours it: excluded files
+// and directories stay out of the context, exceptions come back, and the
+// Dockerfile and the ignore file are always sent.
+func TestTarDirDockerignore(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"Dockerfile", "app", "secret.key", ".ssh/id_ed25519", "keep/a.txt", "keep/b.log", "logs/x.log", "logs/important.log"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755)
+		os.WriteFile(filepath.Join(dir, f), []byte(f), 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte("# comment\n*.key\n.ssh\nkeep/*.log\nlogs\n!logs/important.log\nDockerfile\n.dockerignore\n"), 0o644)
+	got := tarNames(t, dir, "Dockerfile")
+	for _, f := range []string{"Dockerfile", ".dockerignore", "app", "keep/", "keep/a.txt", "logs/important.log"} {
+		if _, ok := got[f]; !ok {
+			t.Errorf("%s missing from the context: %v", f, got)
+		}
+	}
+	for _, f := range []string{"secret.key", ".ssh/", ".ssh/id_ed25519", "keep/b.log", "logs/x.log"} {
+		if _, ok := got[f]; ok {
+			t.Errorf("%s sent although .dockerignore excludes it", f)
+		}
+	}
+}
+
+// tarNames streams dir as a build context and returns each entry's content
+// (or link target) by name.
+func tarNames(t *testing.T, dir, dockerfile string) map[string]string {
+	t.Helper()
 	var b bytes.Buffer
-	if err := tarDir(dir, &b); err != nil {
+	if err := tarDir(dir, dockerfile, &b); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
@@ -42,12 +78,7 @@ func TestTarDir(t *testing.T) {
 			t.Errorf("%s: owner %d %q leaks into the context", h.Name, h.Uid, h.Uname)
 		}
 	}
-	want := map[string]string{"Dockerfile": "FROM scratch\n", "sub/": "", "sub/app": "bin", "link": "sub/app"}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s: %q, want %q (all: %v)", k, got[k], v, got)
-		}
-	}
+	return got
 }
 
 func TestReadBuildStream(t *testing.T) {
@@ -87,6 +118,33 @@ func TestDialUnreachable(t *testing.T) {
 	_, err := Dial(context.Background(), 2*time.Second)
 	if !errors.Is(err, ErrUnreachable) || time.Since(start) > 3*time.Second {
 		t.Fatalf("err %v after %v", err, time.Since(start))
+	}
+}
+
+func TestTailBuffer(t *testing.T) {
+	for _, tc := range []struct {
+		writes []string
+		max    int
+		want   string
+	}{
+		{[]string{"abc", "def"}, 10, "abcdef"},
+		{[]string{"abc", "def"}, 4, "[...]cdef"},
+		{[]string{strings.Repeat("x", 100)}, 3, "[...]xxx"},
+		{[]string{"aé", "b"}, 2, "[...]b"}, // é is two bytes: a cut inside it is skipped
+		{[]string{strings.Repeat("y", 30), "z"}, 10, "[...]yyyyyyyyyz"},
+	} {
+		b := &TailBuffer{Max: tc.max}
+		for _, w := range tc.writes {
+			if n, err := b.Write([]byte(w)); n != len(w) || err != nil {
+				t.Fatalf("write %q: %d %v", w, n, err)
+			}
+		}
+		if got := b.String(); got != tc.want {
+			t.Errorf("%q max %d: %q, want %q", tc.writes, tc.max, got, tc.want)
+		}
+		if len(b.b) > 2*tc.max {
+			t.Errorf("%q max %d: holds %d bytes", tc.writes, tc.max, len(b.b))
+		}
 	}
 }
 

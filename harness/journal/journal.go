@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/coldstart/coldstart/harness/result"
@@ -24,6 +25,39 @@ const (
 	SummaryFile  = "summary.json"
 )
 
+// FileMode is the one mode of every file in a run directory (journal, WAL,
+// lock, manifest, summary, report): the journal holds the log tails of apps
+// nobody vetted and facts about the host, so a run's files are its owner's
+// until shared on purpose (copied, or chmod-ed).
+const FileMode os.FileMode = 0o600
+
+// OpenFile opens a file of a run directory for writing, creating it with
+// FileMode: never through a symlink (O_NOFOLLOW: a planted link must not
+// turn an append or the WAL's torn-tail trim into a write elsewhere), never
+// anything but a regular file (O_NONBLOCK so that a FIFO cannot hang the
+// open), and an existing file is brought to FileMode.
+func OpenFile(path string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, FileMode)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("%s is a symlink: refused", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file (%v): refused", path, st.Mode().Type())
+	}
+	if err == nil && st.Mode().Perm() != FileMode {
+		err = f.Chmod(FileMode)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // Writer appends records to a journal.
 type Writer struct {
 	f *os.File
@@ -31,7 +65,7 @@ type Writer struct {
 
 // Create opens (creating if needed) the journal at path for appending.
 func Create(path string) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := OpenFile(path, os.O_WRONLY|os.O_APPEND)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
@@ -133,7 +167,12 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	tmp := f.Name()
-	_, werr := f.Write(data)
+	// CreateTemp made it O_EXCL (never through a symlink); rename then
+	// replaces path itself, even when path is a symlink, never its target.
+	werr := f.Chmod(FileMode)
+	if werr == nil {
+		_, werr = f.Write(data)
+	}
 	if werr == nil {
 		werr = f.Sync()
 	}
@@ -187,7 +226,7 @@ type WAL struct{ f *os.File }
 
 // CreateWAL opens the write-ahead log at path for appending.
 func CreateWAL(path string) (*WAL, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := OpenFile(path, os.O_RDWR|os.O_APPEND)
 	if err != nil {
 		return nil, fmt.Errorf("wal: %w", err)
 	}

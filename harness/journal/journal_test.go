@@ -400,3 +400,65 @@ func TestVersion1Record(t *testing.T) {
 		t.Error("a record version from the future was accepted")
 	}
 }
+
+// Every file a run writes has the one mode, FileMode; an older file is
+// brought to it.
+func TestFileModes(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, RunsFile)
+	os.WriteFile(old, nil, 0o644)
+	os.Chmod(old, 0o644)
+	w, err := Create(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	wal, err := CreateWAL(filepath.Join(dir, WALFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal.Close()
+	if err := WriteJSONAtomic(filepath.Join(dir, ManifestFile), map[string]int{"a": 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{RunsFile, WALFile, ManifestFile} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || st.Mode().Perm() != FileMode {
+			t.Errorf("%s: mode %v (%v), want %v", f, st.Mode().Perm(), err, FileMode)
+		}
+	}
+}
+
+// A symlink planted as the WAL is refused: the torn-tail trim must not
+// truncate its target; nor may the journal append to one, or hang on a FIFO.
+func TestResultFilesRefuseLinksAndFIFOs(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("line one\nline two, no newline"), 0o644)
+	os.Symlink(victim, filepath.Join(dir, WALFile))
+	os.Symlink(victim, filepath.Join(dir, RunsFile))
+	if _, err := CreateWAL(filepath.Join(dir, WALFile)); err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Errorf("WAL through a symlink: %v, want refused", err)
+	}
+	if _, err := Create(filepath.Join(dir, RunsFile)); err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Errorf("journal through a symlink: %v, want refused", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "line one\nline two, no newline" {
+		t.Errorf("the symlink's target changed: %q", b)
+	}
+	fifo := filepath.Join(t.TempDir(), RunsFile)
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Create(fifo); done <- err }()
+	select {
+	case err := <-done:
+		// Refused as not a regular file, or by the kernel (ENXIO: no reader).
+		if err == nil {
+			t.Error("journal on a FIFO: opened, want refused")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("opening a FIFO as the journal hung")
+	}
+}

@@ -31,6 +31,55 @@ type Request struct {
 	Status  int
 	Body    string        // substring the body must contain; "" = any
 	Timeout time.Duration // per attempt; above the 100 ms CFS period or a throttled app looks dead
+	// Socket opens the file to connect to and refuses anything that is not
+	// a socket the app made; nil is SocketFile. A mode with another
+	// contract (a socket reached through a relative symlink, as Fn's is)
+	// brings its own check.
+	Socket func(path string) (*os.File, error)
+}
+
+// Caps on what one attempt reads: an app answering with endless headers
+// or body costs the harness a bounded read.
+const (
+	MaxHeaderBytes = 16 << 10
+	MaxBodyBytes   = 64 << 10
+)
+
+// ErrNotSocket: the path the app was to bind is not a socket file.
+var ErrNotSocket = errors.New("not a socket")
+
+// ErrRefused marks an attempt the probe itself refused to go on with
+// (a socket name that is not a socket, an answer over the caps).
+var ErrRefused = errors.New("refused")
+
+// SocketFile opens path without following it (O_PATH|O_NOFOLLOW) and
+// refuses anything but a socket: a symlink named like the socket (to the
+// engine's socket, say) is never followed. The probe connects through the
+// returned descriptor, so what was checked is what it dials.
+func SocketFile(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		unix.Close(fd)
+		what := "a file of mode " + strconv.FormatUint(uint64(st.Mode&unix.S_IFMT), 8)
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFLNK:
+			what = "a symlink"
+		case unix.S_IFREG:
+			what = "a regular file"
+		case unix.S_IFDIR:
+			what = "a directory"
+		}
+		return nil, fmt.Errorf("%s is %s, %w: %w (the probe connects only to a socket file the app made)", filepath.Base(path), what, ErrNotSocket, ErrRefused)
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // Result is what one wait saw. Times are on the monotonic clock.
@@ -41,6 +90,8 @@ type Result struct {
 	Attempts   int       // HTTP attempts (connects included)
 	LastStatus int       // last HTTP status received
 	LastErr    error     // last attempt's error, for misses
+	Refused    error     // first attempt the probe refused (ErrRefused), kept when later attempts fail otherwise
+	Refusals   int       // attempts refused
 	Body       string    // body of the healthy answer (bounded), for apps that report timestamps
 }
 
@@ -226,7 +277,15 @@ func (w *Watch) Wait(ctx context.Context, deadline time.Time, exited <-chan stru
 			if req.Body != "" && status == req.Status {
 				r.LastErr = fmt.Errorf("answered %d without %q in the body", status, req.Body)
 			}
-		} else {
+		} else if dctx.Err() == nil || r.LastErr == nil {
+			if errors.Is(err, ErrRefused) {
+				r.Refusals++
+				if r.Refused == nil {
+					r.Refused = err
+				}
+			}
+			// An attempt cut short by the deadline says nothing about the
+			// app: the miss keeps the last attempt that ran its course.
 			r.LastErr = err
 		}
 		t := time.NewTimer(pause)
@@ -255,8 +314,19 @@ func endErr(parent context.Context) error {
 func attempt(ctx context.Context, path string, req Request) (int, string, error) {
 	actx, cancel := context.WithTimeout(ctx, req.Timeout)
 	defer cancel()
+	open := req.Socket
+	if open == nil {
+		open = SocketFile
+	}
+	sf, err := open(path)
+	if err != nil {
+		return 0, "", err
+	}
 	var d net.Dialer
-	c, err := d.DialContext(actx, "unix", path)
+	// connect(2) on /proc/self/fd/N reaches the very inode checked above,
+	// whatever the app does to the name meanwhile.
+	c, err := d.DialContext(actx, "unix", "/proc/self/fd/"+strconv.Itoa(int(sf.Fd())))
+	sf.Close()
 	if err != nil {
 		return 0, "", err
 	}
@@ -273,12 +343,19 @@ func attempt(ctx context.Context, path string, req Request) (int, string, error)
 	if _, err := io.WriteString(c, head+"\r\n"); err != nil {
 		return 0, "", ctxErr(actx, err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 4096), &http.Request{Method: req.Method})
+	// The status line and headers may take MaxHeaderBytes (the read-ahead
+	// of the first body bytes counts too); the body its own MaxBodyBytes.
+	lr := &io.LimitedReader{R: c, N: MaxHeaderBytes}
+	resp, err := http.ReadResponse(bufio.NewReaderSize(lr, 4096), &http.Request{Method: req.Method})
 	if err != nil {
+		if lr.N <= 0 {
+			return 0, "", fmt.Errorf("response headers over %d KiB: %w", MaxHeaderBytes>>10, ErrRefused)
+		}
 		return 0, "", ctxErr(actx, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	lr.N += MaxBodyBytes
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes))
 	if err != nil {
 		return resp.StatusCode, "", ctxErr(actx, err)
 	}

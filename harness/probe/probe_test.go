@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -117,5 +118,143 @@ func TestListenStamp(t *testing.T) {
 		if v != want || ok != (want != 0) {
 			t.Errorf("%q: %v %v, want %v", in, v, ok, want)
 		}
+	}
+}
+
+// A symlink named like the socket, pointing at another live socket on the
+// host (the engine's, in the attack), is refused: the target never sees a
+// connection, and the miss says why.
+func TestWaitRefusesSymlink(t *testing.T) {
+	dir, other := shortDir(t), shortDir(t)
+	target := filepath.Join(other, "engine.sock")
+	l, err := net.Listen("unix", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var accepted atomic.Int64
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+			c.Close()
+		}
+	}()
+	w, _ := Arm(dir, "app.sock")
+	defer w.Close()
+	if err := os.Symlink(target, filepath.Join(dir, "app.sock")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.Wait(context.Background(), time.Now().Add(300*time.Millisecond), nil, req)
+	if !errors.Is(err, ErrDeadline) || !errors.Is(r.LastErr, ErrNotSocket) {
+		t.Fatalf("err %v, last %v: want the deadline after refusing the symlink", err, r.LastErr)
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("the symlink's target got %d connections", n)
+	}
+	// A regular file is refused the same way.
+	os.Remove(filepath.Join(dir, "app.sock"))
+	os.WriteFile(filepath.Join(dir, "app.sock"), nil, 0o644)
+	if _, err := SocketFile(filepath.Join(dir, "app.sock")); !errors.Is(err, ErrNotSocket) {
+		t.Errorf("regular file: %v, want ErrNotSocket", err)
+	}
+}
+
+// rawServer answers every connection with resp, written once.
+func rawServer(t *testing.T, dir string, resp func(c net.Conn)) {
+	t.Helper()
+	l, err := net.Listen("unix", filepath.Join(dir, "app.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.Read(make([]byte, 4096))
+				resp(c)
+			}()
+		}
+	}()
+}
+
+// An answer with 10 MiB of headers costs one 16 KiB read per attempt.
+func TestHeadersCapped(t *testing.T) {
+	dir := shortDir(t)
+	var written atomic.Int64
+	rawServer(t, dir, func(c net.Conn) {
+		c.Write([]byte("HTTP/1.1 200 OK\r\n"))
+		line := []byte("X-Junk: " + string(make([]byte, 1000)) + "\r\n")
+		for i := range line[8 : len(line)-2] {
+			line[8+i] = 'a'
+		}
+		for n := 0; n < 10<<20; n += len(line) {
+			if _, err := c.Write(line); err != nil {
+				return
+			}
+			written.Add(int64(len(line)))
+		}
+	})
+	status, _, err := attempt(context.Background(), filepath.Join(dir, "app.sock"), req)
+	if err == nil || status != 0 || !strings.Contains(err.Error(), "headers over 16 KiB") {
+		t.Fatalf("status %d err %v, want the header cap", status, err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if w := written.Load(); w >= 10<<20 {
+		t.Errorf("the server wrote all %d bytes: the probe kept reading", w)
+	}
+}
+
+// A body past the cap is cut, not read whole.
+func TestBodyCapped(t *testing.T) {
+	dir := shortDir(t)
+	rawServer(t, dir, func(c net.Conn) {
+		c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\nok"))
+		c.Write(make([]byte, 1<<20-2))
+	})
+	status, body, err := attempt(context.Background(), filepath.Join(dir, "app.sock"), req)
+	if err != nil || status != 200 || len(body) != MaxBodyBytes || !strings.HasPrefix(body, "ok") {
+		t.Fatalf("status %d body %d bytes err %v, want 200 and %d bytes", status, len(body), err, MaxBodyBytes)
+	}
+}
+
+// A refusal is kept for the miss even when later attempts fail otherwise
+// (an app stuck writing headers stops accepting; its last attempts time
+// out or are cut): the record says what the probe refused.
+func TestRefusalKeptPastLaterFailures(t *testing.T) {
+	dir := shortDir(t)
+	w, _ := Arm(dir, "app.sock")
+	defer w.Close()
+	var n atomic.Int64
+	rawServer(t, dir, func(c net.Conn) {
+		if n.Add(1) > 1 {
+			return // later connections: closed without an answer
+		}
+		c.Write([]byte("HTTP/1.1 200 OK\r\n"))
+		junk := []byte("X-Junk: " + strings.Repeat("a", 1000) + "\r\n")
+		for i := 0; i < 64; i++ {
+			if _, err := c.Write(junk); err != nil {
+				return
+			}
+		}
+	})
+	r, err := w.Wait(context.Background(), time.Now().Add(300*time.Millisecond), nil, req)
+	if !errors.Is(err, ErrDeadline) || r.Attempts < 2 {
+		t.Fatalf("err %v attempts %d: want the deadline after several attempts", err, r.Attempts)
+	}
+	if r.Refusals != 1 || !errors.Is(r.Refused, ErrRefused) || !strings.Contains(r.Refused.Error(), "headers over 16 KiB") {
+		t.Errorf("refusals %d, refused %v: want the header refusal kept", r.Refusals, r.Refused)
+	}
+	if r.LastErr == nil || errors.Is(r.LastErr, ErrRefused) {
+		t.Errorf("last error %v: want the later, non-refusal failure", r.LastErr)
 	}
 }

@@ -8,33 +8,39 @@ import (
 // Manifest describes a run: what was measured, with what, on what. It is
 // manifest.json in the run directory.
 type Manifest struct {
-	Run           string            `json:"run"`
-	Suite         string            `json:"suite"`
-	SuiteFile     string            `json:"suite_file"`
-	SuiteHash     string            `json:"suite_hash"`
-	Harness       string            `json:"harness_version"`
-	GoVersion     string            `json:"go_version"`
-	GOARCH        string            `json:"goarch"`
-	Started       time.Time         `json:"started"`
-	Args          []string          `json:"args"`
-	Owner         string            `json:"owner"`
-	Engine        Engine            `json:"engine"`
-	CgroupVersion int               `json:"cgroup_version"` // as the harness reads it (hybrid counts as 1)
-	Kernel        string            `json:"kernel"`
-	CPUModel      string            `json:"cpu_model"`
-	Cores         int               `json:"cores"`
-	SocketBase    string            `json:"socket_base"`
-	Planned       int               `json:"planned"`
-	Scenarios     []string          `json:"scenarios"`
-	Overrides     map[string]string `json:"overrides,omitempty"`
-	PlanOrder     string            `json:"plan_order"`
-	PlanSeed      int64             `json:"plan_seed"`      // draws the order within each pair; a resume replans with it
-	Gate          Gate              `json:"gate"`           // the paired verdict's rule
-	SLOs          map[string]SLO    `json:"slos,omitempty"` // per arm
-	Detection     string            `json:"detection"`
-	SuiteAbs      string            `json:"suite_abs"`
-	Fingerprint   string            `json:"host_fingerprint"`
-	Resumes       []Resume          `json:"resumes,omitempty"`
+	Run           string    `json:"run"`
+	Suite         string    `json:"suite"`
+	SuiteFile     string    `json:"suite_file"`
+	SuiteHash     string    `json:"suite_hash"`
+	Harness       string    `json:"harness_version"`
+	GoVersion     string    `json:"go_version"`
+	GOARCH        string    `json:"goarch"`
+	Started       time.Time `json:"started"`
+	Args          []string  `json:"args"`
+	Owner         string    `json:"owner"`
+	Engine        Engine    `json:"engine"`
+	CgroupVersion int       `json:"cgroup_version"` // as the harness reads it (hybrid counts as 1)
+	Kernel        string    `json:"kernel"`
+	CPUModel      string    `json:"cpu_model"`
+	Cores         int       `json:"cores"`
+	SocketBase    string    `json:"socket_base"`
+	// SocketMount describes the socket base's file system, e.g. "tmpfs
+	// nosuid,nodev,noexec (mounted by coldstart)".
+	SocketMount string `json:"socket_mount,omitempty"`
+	// Warnings are the run's findings before any start (a socket base that
+	// is not a nosuid tmpfs, a build context outside the suite's directory).
+	Warnings    []string          `json:"warnings,omitempty"`
+	Planned     int               `json:"planned"`
+	Scenarios   []string          `json:"scenarios"`
+	Overrides   map[string]string `json:"overrides,omitempty"`
+	PlanOrder   string            `json:"plan_order"`
+	PlanSeed    int64             `json:"plan_seed"`      // draws the order within each pair; a resume replans with it
+	Gate        Gate              `json:"gate"`           // the paired verdict's rule
+	SLOs        map[string]SLO    `json:"slos,omitempty"` // per arm
+	Detection   string            `json:"detection"`
+	SuiteAbs    string            `json:"suite_abs"`
+	Fingerprint string            `json:"host_fingerprint"`
+	Resumes     []Resume          `json:"resumes,omitempty"`
 }
 
 // Resume records one continuation of an interrupted run.
@@ -44,6 +50,10 @@ type Resume struct {
 	Forced  bool      `json:"forced"`
 	Reasons []string  `json:"reasons,omitempty"` // what changed, when forced
 	Skipped int       `json:"skipped"`           // starts already in the journal
+	// Tag names this session's containers and socket dirs: a fresh one per
+	// resume, so that a copy of a run directory resumed beside the original
+	// never touches the original's.
+	Tag string `json:"tag,omitempty"`
 }
 
 // Engine describes the container engine and the machine under it.

@@ -65,6 +65,7 @@ type Record struct {
 	LastStatus  int      `json:"last_status,omitempty"` // last HTTP status seen
 	// DetectLagMS is the harness's healthy time minus the CLOCK_MONOTONIC
 	// instant the app reported it started listening (apps that report it).
+	// Both lags rest on a stamp the app wrote: app-reported, not measured.
 	DetectLagMS *float64 `json:"detect_lag_ms,omitempty"`
 	// ProbeLagMS is the healthy time minus the instant the app's handler
 	// ran: the detector's own share, without the app being throttled
@@ -84,9 +85,11 @@ type Record struct {
 	Calibration bool      `json:"calibration,omitempty"`
 	Host        *HostLoad `json:"host,omitempty"` // interference during the start
 
-	Cgroup  *Sample  `json:"cgroup,omitempty"`  // at readiness (or at the end for a miss)
-	Limits  []Limit  `json:"limits,omitempty"`  // requested vs observed vs enforced
-	Imports *Imports `json:"imports,omitempty"` // diagnostic starts only
+	Cgroup *Sample `json:"cgroup,omitempty"` // at readiness (or at the end for a miss)
+	Limits []Limit `json:"limits,omitempty"` // requested vs observed vs enforced
+	// Hardening is the confinement beyond the limits, requested vs observed vs enforced.
+	Hardening *Hardening `json:"hardening,omitempty"`
+	Imports   *Imports   `json:"imports,omitempty"` // diagnostic starts only
 }
 
 // Sample is what the container's cgroup held at one instant.
@@ -114,7 +117,8 @@ type HostLoad struct {
 	Contended       bool    `json:"contended"`
 }
 
-// Imports is the parsed PYTHONPROFILEIMPORTTIME output of a diagnostic start.
+// Imports is the parsed PYTHONPROFILEIMPORTTIME output of a diagnostic
+// start: app-reported (the app's interpreter wrote it on stderr).
 type Imports struct {
 	TotalUS   int64    `json:"total_us"` // sum of self times
 	Modules   []Module `json:"modules"`  // top modules by cumulative time

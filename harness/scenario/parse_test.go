@@ -42,6 +42,7 @@ func TestParseFull(t *testing.T) {
 			Command:    []string{"--flag", "-v=2"},
 			Env:        []string{"TZ=UTC", "LEVEL=debug", "GOMAXPROCS=1", "DEBUG=true", "OCT=010"},
 			User:       "1000:1000",
+			Security:   Security{Profile: ProfileDefault},
 			Socket:     DefaultSocket,
 			Health:     Health{Method: "HEAD", Path: "/healthz", Status: 204, Body: "ok", Timeout: 250 * time.Millisecond},
 			Limits: Limits{CPUs: 0.1, CPUQuota: 5000, CPUPeriod: 50000, Memory: 64 << 20, MemorySwap: -1,
@@ -52,13 +53,15 @@ func TestParseFull(t *testing.T) {
 			Cache:    CacheWarm,
 			Line:     16,
 		}, {
-			Name:   "py-flask",
-			Image:  "registry.local:5000/coldstart/py-flask:3.12",
-			Env:    []string{"TZ=UTC", "LEVEL=info", "PYTHONDONTWRITEBYTECODE=1"},
+			Name:  "py-flask",
+			Image: "registry.local:5000/coldstart/py-flask:3.12",
+			Env:   []string{"TZ=UTC", "LEVEL=info", "PYTHONDONTWRITEBYTECODE=1"},
+			Security: Security{Profile: ProfileFn, ReadOnlyRoot: true, Tmpfs: map[string]string{"/tmp": FnTmpfs},
+				CapDropAll: true, CapAdd: []string{"SETUID", "SETGID"}, NoFile: FnNoFile},
 			Socket: "/run/py/app.sock",
 			Health: Health{Method: "GET", Path: "/healthz", Status: 200, Timeout: 500 * time.Millisecond},
 			Limits: Limits{CPUs: 0.1, CPUQuota: 10000, CPUPeriod: 100000, Memory: 256 << 20, MemorySwap: 512 << 20,
-				KernelMemory: 128 << 20},
+				KernelMemory: 128 << 20, Pids: FnPids},
 			Deadline:   3 * time.Second,
 			Runs:       10,
 			Warmup:     1,
@@ -66,17 +69,18 @@ func TestParseFull(t *testing.T) {
 			Cache:      CacheWarm,
 			Line:       38,
 		}, {
-			Name:   "node",
-			Image:  "node@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-			Env:    []string{"TZ=UTC", "LEVEL=info"},
-			Socket: DefaultSocket,
-			Health: Health{Method: "GET", Path: "/healthz", Status: 200, Timeout: 500 * time.Millisecond},
+			Name:     "node",
+			Image:    "node@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+			Env:      []string{"TZ=UTC", "LEVEL=info"},
+			Security: Security{Profile: ProfileDefault},
+			Socket:   DefaultSocket,
+			Health:   Health{Method: "GET", Path: "/healthz", Status: 200, Timeout: 500 * time.Millisecond},
 			Limits: Limits{CPUs: 0.25, CPUQuota: 25000, CPUPeriod: 100000, Memory: 128 << 20, MemorySwap: 128 << 20,
-				KernelMemory: 128 << 20},
+				KernelMemory: 128 << 20, Pids: DefaultPids},
 			Deadline: 3 * time.Second,
 			Runs:     20,
 			Cache:    CacheWarm,
-			Line:     44,
+			Line:     45,
 		}},
 	}
 	if !reflect.DeepEqual(s, want) {
@@ -95,12 +99,13 @@ func TestParseBuiltinDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Scenario{
-		Name:   "a",
-		Image:  "a",
-		Socket: DefaultSocket,
-		Health: Health{Method: DefaultHealthMethod, Path: DefaultHealthPath, Status: DefaultHealthStatus, Timeout: DefaultHealthTimeout},
+		Name:     "a",
+		Image:    "a",
+		Security: Security{Profile: ProfileDefault},
+		Socket:   DefaultSocket,
+		Health:   Health{Method: DefaultHealthMethod, Path: DefaultHealthPath, Status: DefaultHealthStatus, Timeout: DefaultHealthTimeout},
 		Limits: Limits{CPUs: 0.1, CPUQuota: DefaultCPUQuota, CPUPeriod: DefaultCPUPeriod, Memory: DefaultMemory,
-			MemorySwap: DefaultMemorySwap, KernelMemory: DefaultKernelMemory},
+			MemorySwap: DefaultMemorySwap, KernelMemory: DefaultKernelMemory, Pids: DefaultPids},
 		Deadline: DefaultDeadline,
 		Runs:     DefaultRuns,
 		Cache:    CacheWarm,
@@ -196,6 +201,11 @@ func TestParseValues(t *testing.T) {
 		{"build: {context: /abs/dir}", func(s Scenario) any { return s.Build.Context }, "/abs/dir"},
 		{"build: {context: ../up}", func(s Scenario) any { return s.Build.Context }, "/suites/up"},
 		{"user: 1000", func(s Scenario) any { return s.User }, "1000"},
+		{"limits: {pids: -1}", func(s Scenario) any { return s.Limits.Pids }, int64(-1)},
+		{"security: {profile: fn}", func(s Scenario) any { return s.Limits.Pids }, int64(FnPids)},
+		{"security: {profile: fn}\n    limits: {pids: 80}", func(s Scenario) any { return s.Limits.Pids }, int64(80)},
+		{"security: {profile: fn}", func(s Scenario) any { return s.Security.ReadOnlyRoot && s.Security.CapDropAll }, true},
+		{"security: {cap_add: [net_bind_service]}", func(s Scenario) any { return s.Security }, Security{Profile: ProfileDefault, CapAdd: []string{"NET_BIND_SERVICE"}}},
 	} {
 		in := "suite: v\nscenarios:\n  - name: a\n    image: a\n    " + tc.yaml + "\n"
 		s, err := Parse("/suites/dir/v.yaml", []byte(in), Options{})
@@ -220,6 +230,11 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"empty", "", Options{}, "f.yaml:1:1: empty file"},
 		{"cache", head + "    cache: cold\n", Options{}, `f.yaml:5:12: scenarios[0].cache: want warm or drop, got "cold"`},
+		{"security", head + "    security: {profile: lambda, cap_add: [SETUID, ALL, CAP_FLY], readonly: true}\n", Options{},
+			`f.yaml:5:25: scenarios[0].security.profile: want default or fn, got "lambda"` + "\n" +
+				`f.yaml:5:51: scenarios[0].security.cap_add[1]: ALL would undo the profile; name the capabilities the app needs` + "\n" +
+				`f.yaml:5:56: scenarios[0].security.cap_add[2]: unknown capability "CAP_FLY"` + "\n" +
+				`f.yaml:5:66: scenarios[0].security.readonly: unknown key`},
 		{"calibration yes", head + "    calibration: yes\n", Options{}, `f.yaml:5:18: scenarios[0].calibration: want true or false, got "yes"`},
 		{"calibration in defaults", "suite: s\ndefaults: {calibration: true}\nscenarios:\n  - name: a\n    image: a\n", Options{},
 			"f.yaml:2:12: defaults.calibration: not allowed in defaults; set it per scenario"},
@@ -297,7 +312,7 @@ func TestParseErrors(t *testing.T) {
 			"f.yaml:5:11: scenarios[0].runs: must be at least 1, got 0\n" +
 				"f.yaml:6:13: scenarios[0].warmup: must not be negative, got -1\n" +
 				"f.yaml:7:18: scenarios[0].import_time: must not be negative, got -2\n" +
-				"f.yaml:8:20: scenarios[0].limits.pids: must be at least 1, got 0"},
+				"f.yaml:8:20: scenarios[0].limits.pids: must be at least 1, or -1 for no limit, got 0"},
 		{"deadlines", "suite: s\ndefaults: {deadline: 0s}\nscenarios:\n  - {name: a, image: a, deadline: 3}\n  - {name: b, image: a, deadline: 11m}\n  - {name: c, image: a, deadline: -1s}\n", Options{},
 			"f.yaml:2:22: defaults.deadline: must be positive, got 0s\n" +
 				`f.yaml:4:35: scenarios[0].deadline: bad duration "3": want a number with a unit, like 3s or 500ms` + "\n" +
@@ -317,13 +332,17 @@ func TestParseErrors(t *testing.T) {
 			"  - {name: c, image: a, socket: /}\n" +
 			"  - {name: d, image: a, socket: /app.sock}\n" +
 			"  - {name: e, image: a, socket: /run//app.sock}\n" +
-			"  - {name: f, image: a, socket: /" + strings.Repeat("d", 100) + "/app.sock}\n", Options{},
+			"  - {name: f, image: a, socket: /" + strings.Repeat("d", 100) + "/app.sock}\n" +
+			"  - {name: g, image: a, socket: '/run/app:rw,z/app.sock'}\n" +
+			"  - {name: h, image: a, socket: /run/a pp/app.sock}\n", Options{},
 			`f.yaml:3:33: scenarios[0].socket: must be an absolute path, got "run/app.sock"` + "\n" +
 				`f.yaml:4:33: scenarios[1].socket: must name a file, not a directory, got "/run/app/"` + "\n" +
 				`f.yaml:5:33: scenarios[2].socket: must name a file, not a directory, got "/"` + "\n" +
 				`f.yaml:6:33: scenarios[3].socket: must be in a directory below /: the harness mounts a fresh directory at the socket's directory, got "/app.sock"` + "\n" +
 				`f.yaml:7:33: scenarios[4].socket: must be a clean path: "/run/app.sock", not "/run//app.sock"` + "\n" +
-				"f.yaml:8:33: scenarios[5].socket: path is 110 bytes, over the 107-byte limit of a Unix socket path"},
+				"f.yaml:8:33: scenarios[5].socket: path is 110 bytes, over the 107-byte limit of a Unix socket path\n" +
+				`f.yaml:9:33: scenarios[6].socket: contains ":": a socket path may hold only letters, digits, '.', '_', '-' and '/' (its directory becomes a bind mount, where ':' and ',' would add mount options)` + "\n" +
+				`f.yaml:10:33: scenarios[7].socket: contains " ": a socket path may hold only letters, digits, '.', '_', '-' and '/' (its directory becomes a bind mount, where ':' and ',' would add mount options)`},
 		{"host socket", head + "    socket: /run/" + strings.Repeat("s", 40) + "\n", Options{HostDirLen: 70},
 			`f.yaml:5:13: scenarios[0].socket: the host side of the socket would be 111 bytes (host directory 70 + 1 + "ssssssssssssssssssssssssssssssssssssssss"), over the 107-byte limit of a Unix socket path; use a shorter file name`},
 		{"host socket bad and default", "suite: s\nscenarios:\n  - {name: a, image: a, socket: x}\n  - {name: b, image: a}\n", Options{HostDirLen: 99},

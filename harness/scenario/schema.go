@@ -15,12 +15,12 @@ import (
 // The keys of each mapping, in the order the format documents them.
 var (
 	topKeys      = []string{"suite", "defaults", "scenarios"}
-	scenarioKeys = []string{"name", "setup", "build", "image", "entrypoint", "command", "env", "user",
+	scenarioKeys = []string{"name", "setup", "build", "image", "entrypoint", "command", "env", "user", "security",
 		"socket", "health", "limits", "deadline", "runs", "warmup", "import_time", "cache", "slo",
 		"calibration", "baseline", "candidate"}
 	// All but name, setup, build, image, calibration and the variants: those
 	// are one scenario's own (refused in defaults with a reason).
-	defaultsKeys = scenarioKeys[4:17]
+	defaultsKeys = scenarioKeys[4:18]
 	// variantKeys are what a baseline or candidate may set over its scenario.
 	variantKeys = []string{"image", "build", "entrypoint", "command", "env", "user", "limits"}
 	sloKeys     = []string{"p50", "p90", "p95", "p99", "miss_rate"}
@@ -43,6 +43,7 @@ type spec struct {
 	env                 opt[[]envVar]
 	health              healthSpec
 	limits              limitsSpec
+	security            securitySpec
 	deadline            opt[time.Duration]
 	runs, warmup, diag  opt[int]
 	cache               opt[string]
@@ -210,6 +211,24 @@ func (p *parser) scenarios(k, v *yaml.Node) []spec {
 }
 
 // spec reads a scenario, the defaults, or a variant's overrides.
+func (p *parser) imageRef(n *yaml.Node, f string) opt[string] {
+	v := p.str(n, f)
+	if v.set && !validRef(v.v) {
+		p.errorf(n, f, "bad image reference %s: want [registry/]repository[:tag][@digest], repository in lowercase", quote(v.v))
+		return opt[string]{}
+	}
+	return v
+}
+
+func (p *parser) cacheMode(n *yaml.Node, f string) opt[string] {
+	v := p.str(n, f)
+	if v.set && v.v != CacheWarm && v.v != CacheDrop {
+		p.errorf(n, f, "want %s or %s, got %s", CacheWarm, CacheDrop, quote(v.v))
+		return opt[string]{}
+	}
+	return v
+}
+
 func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 	s := spec{node: n, field: field, mode: mode, given: map[string]bool{}}
 	if isNull(n) && mode == inDefaults {
@@ -236,11 +255,7 @@ func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 		case "name":
 			s.name = p.name(e.v, f)
 		case "image":
-			s.image = p.str(e.v, f)
-			if s.image.set && !validRef(s.image.v) {
-				p.errorf(e.v, f, "bad image reference %s: want [registry/]repository[:tag][@digest], repository in lowercase", quote(s.image.v))
-				s.image = opt[string]{}
-			}
+			s.image = p.imageRef(e.v, f)
 		case "build":
 			s.build = p.build(e.v, f)
 		case "setup":
@@ -253,6 +268,8 @@ func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 			s.env = p.env(e.v, f)
 		case "user":
 			s.user = p.nonEmpty(e.v, f)
+		case "security":
+			s.security = p.security(e.v, f)
 		case "socket":
 			s.socket = p.socket(e.v, f)
 		case "health":
@@ -268,11 +285,7 @@ func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 		case "import_time":
 			s.diag = p.count(e.v, f, 0)
 		case "cache":
-			s.cache = p.str(e.v, f)
-			if s.cache.set && s.cache.v != CacheWarm && s.cache.v != CacheDrop {
-				p.errorf(e.v, f, "want %s or %s, got %s", CacheWarm, CacheDrop, quote(s.cache.v))
-				s.cache = opt[string]{}
-			}
+			s.cache = p.cacheMode(e.v, f)
 		case "calibration":
 			s.calibration = p.boolean(e.v, f)
 		case "slo":
@@ -598,7 +611,14 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 		case "kernel_memory":
 			l.kernel = p.minSize(e.v, f, minKernelMem, "4m")
 		case "pids":
-			l.pids = p.bounded(e.v, f, 1, math.MaxInt64, "must be at least 1")
+			v, ok := p.integer(e.v, f)
+			switch {
+			case !ok:
+			case v < 1 && v != -1:
+				p.errorf(e.v, f, "must be at least 1, or -1 for no limit, got %d", v)
+			default:
+				l.pids = some(v, e.v, f)
+			}
 		case "cpuset":
 			l.cpuset = p.cpuset(e.v, f)
 		case "cpu_shares":
@@ -686,7 +706,8 @@ func (p *parser) merge(s *Suite, d, c *spec) Scenario {
 		p.errorf(c.node, join(field, "name"), "missing")
 	}
 
-	sc.Limits = p.mergeLimits(&d.limits, &c.limits)
+	sc.Security = mergeSecurity(&d.security, &c.security)
+	sc.Limits = p.mergeLimits(&d.limits, &c.limits, sc.Security.Profile)
 
 	if c.build.set {
 		sc.Build = c.build.v
@@ -776,8 +797,9 @@ func mergeSLO(d, c sloSpec) SLO {
 }
 
 // mergeLimits fills a scenario's limits from its own, the defaults', and the
-// built-in defaults; the CPU keys override the defaults' as a group.
-func (p *parser) mergeLimits(d, c *limitsSpec) Limits {
+// built-in defaults (the pids limit from the profile); the CPU keys override
+// the defaults' as a group.
+func (p *parser) mergeLimits(d, c *limitsSpec, profile string) Limits {
 	cpu := *c
 	if !cpu.cpuGiven {
 		cpu = *d
@@ -790,7 +812,7 @@ func (p *parser) mergeLimits(d, c *limitsSpec) Limits {
 		// Without memory_swap the container gets no swap, as with the built-in defaults.
 		MemorySwap:   or(c.swap, d.swap).get(0),
 		KernelMemory: or(c.kernel, d.kernel).get(DefaultKernelMemory),
-		Pids:         or(c.pids, d.pids).v,
+		Pids:         or(c.pids, d.pids).get(profilePids(profile)),
 		CPUShares:    or(c.shares, d.shares).v,
 		CPUSet:       or(c.cpuset, d.cpuset).v,
 	}

@@ -47,6 +47,7 @@ type Scenario struct {
 	Command    []string
 	Env        []string // KEY=VALUE, in file order
 	User       string
+	Security   Security
 	Socket     string // absolute path of the app's Unix socket inside the container
 	Health     Health
 	Limits     Limits
@@ -114,9 +115,47 @@ type Limits struct {
 	Memory       int64   // bytes
 	MemorySwap   int64   // bytes, memory+swap; -1 unlimited
 	KernelMemory int64   // bytes (requested; not enforced on cgroup v1 with kernel >= 5.x / runc >= 1.0)
-	Pids         int64
-	CPUShares    int64  // relative CPU weight (cpu.shares on v1; cpu.weight on v2); 0 = the engine's default
-	CPUSet       string // optional cpuset, e.g. "1"
+	Pids         int64   // -1 unlimited; unset in the file: the profile's default (DefaultPids, FnPids)
+	CPUShares    int64   // relative CPU weight (cpu.shares on v1; cpu.weight on v2); 0 = the engine's default
+	CPUSet       string  // optional cpuset, e.g. "1"
+}
+
+// Confinement profiles a suite selects with security.profile.
+const (
+	// ProfileDefault is every start's baseline: no-new-privileges, a pids
+	// limit, a capped log (bench), the engine's default capabilities and a
+	// writable root filesystem, so that real servers (nginx dropping to its
+	// worker user, say) start as they would anywhere.
+	ProfileDefault = "default"
+	// ProfileFn is the study's platform (Fn's agent): a read-only root
+	// filesystem with a tmpfs /tmp, all capabilities dropped, a pids limit
+	// of 50 and a limit on open files.
+	ProfileFn = "fn"
+)
+
+// Profiles lists the profiles in documentation order.
+var Profiles = []string{ProfileDefault, ProfileFn}
+
+// What the profiles set.
+const (
+	DefaultPids = 256 // pids limit of every start whose suite sets none
+	FnPids      = 50
+	FnNoFile    = 1024       // RLIMIT_NOFILE, soft and hard
+	FnTmpfs     = "size=64m" // options of the tmpfs at /tmp
+	tmpfsTarget = "/tmp"     // where the fn profile mounts its tmpfs
+)
+
+// Security is how a scenario's containers are confined beyond the limits:
+// its profile and what the suite adds to it. Every start also gets
+// no-new-privileges; the bench records each setting as requested, as the
+// engine recorded it and as the kernel holds it.
+type Security struct {
+	Profile      string
+	ReadOnlyRoot bool
+	Tmpfs        map[string]string // mount point -> tmpfs options
+	CapDropAll   bool
+	CapAdd       []string // capability names without CAP_, upper case, in file order
+	NoFile       int64    // RLIMIT_NOFILE (soft = hard); 0 = the engine's default
 }
 
 // Coldness levels.

@@ -345,6 +345,9 @@ func (p *parser) socket(n *yaml.Node, field string) opt[string] {
 		p.errorf(n, field, "must be a clean path: %s, not %s", quote(path.Clean(v)), quote(v))
 	case path.Dir(v) == "/":
 		p.errorf(n, field, "must be in a directory below /: the harness mounts a fresh directory at the socket's directory, got %s", quote(v))
+	case strings.IndexFunc(v, unsafePathRune) >= 0:
+		r := v[strings.IndexFunc(v, unsafePathRune):]
+		p.errorf(n, field, "contains %s: a socket path may hold only letters, digits, '.', '_', '-' and '/' (its directory becomes a bind mount, where ':' and ',' would add mount options)", quote(string([]rune(r)[0])))
 	case len(v) > MaxSunPath:
 		p.errorf(n, field, "path is %d bytes, over the %d-byte limit of a Unix socket path", len(v), MaxSunPath)
 	default:
@@ -355,6 +358,15 @@ func (p *parser) socket(n *yaml.Node, field string) opt[string] {
 		return o
 	}
 	return opt[string]{}
+}
+
+// unsafePathRune is any character but the portable file-name set and '/'.
+func unsafePathRune(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return false
+	}
+	return !strings.ContainsRune("._-/", r)
 }
 
 // hostSocket says why the host side of socket would not fit, or "".

@@ -23,6 +23,9 @@ func OfRun(recs []result.Record, m result.Manifest, interrupted bool, journalWar
 	}
 	s.Paired = ComparePaired(recs, m.Gate, cal)
 	s.SLOs = CheckSLOs(s, m.SLOs)
+	for _, w := range m.Warnings {
+		s.Warnings = append(s.Warnings, Warning{Code: Setup, Message: w})
+	}
 	if n := len(m.Resumes); n > 0 {
 		forced := 0
 		for _, r := range m.Resumes {

@@ -86,9 +86,12 @@ type Scenario struct {
 	// (null workload) scenario's: the app's share apart from the platform's.
 	AppShareP50MS *Value `json:"app_share_p50_ms,omitempty"`
 
-	Limits   []result.Limit `json:"limits"` // enforced limits of the first start that has them
-	Imports  *Imports       `json:"imports,omitempty"`
-	Warnings []Warning      `json:"warnings"`
+	Limits []result.Limit `json:"limits"` // enforced limits of the first start that has them
+	// Hardening of the first start whose process was read back (else the
+	// first that has one): its profile and each setting.
+	Hardening *result.Hardening `json:"hardening,omitempty"`
+	Imports   *Imports          `json:"imports,omitempty"`
+	Warnings  []Warning         `json:"warnings"`
 }
 
 // Missed is the number of measured starts that did not get ready.
@@ -193,9 +196,31 @@ func scenario(name string, recs []result.Record) Scenario {
 			break
 		}
 	}
+	sc.Hardening = hardeningOf(recs)
 	sc.Imports = imports(diagnostic, sc.ReadyMS.P50)
 	sc.Warnings = scenarioWarnings(&sc, recs, limitsFrom)
 	return sc
+}
+
+// hardeningOf picks the record that shows the most: the first whose
+// container's process was read back, else the first with any.
+func hardeningOf(recs []result.Record) *result.Hardening {
+	var first *result.Hardening
+	for i := range recs {
+		h := recs[i].Hardening
+		if h == nil {
+			continue
+		}
+		if first == nil {
+			first = h
+		}
+		for _, s := range h.Settings {
+			if s.Name == result.SetNoNewPrivileges && s.Enforced != "" {
+				return h
+			}
+		}
+	}
+	return first
 }
 
 // samples are a scenario's measured values, one slice per metric; +Inf

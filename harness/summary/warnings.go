@@ -31,6 +31,12 @@ const (
 	Journal          Code = "journal"   // the journal was repaired (a torn last line dropped)
 	Malformed        Code = "malformed" // records that cannot be measured (ok without ready_ms)
 	Resumed          Code = "resumed"   // the run was resumed after an interruption
+	// Setup: a finding before any start (a socket base that is not a
+	// nosuid tmpfs, a build context outside the suite's directory).
+	Setup Code = "setup"
+	// HardeningNotEnforced: a hardening setting the kernel (or engine) does
+	// not hold as requested.
+	HardeningNotEnforced Code = "hardening_not_enforced"
 )
 
 // Warning is a non-fatal finding, carried as data.
@@ -95,6 +101,14 @@ func scenarioWarnings(sc *Scenario, recs []result.Record, limitsFrom int) []Warn
 				l.Name, result.Format(l.Unit, l.Requested), result.Format(l.Unit, l.Observed), result.Format(l.Unit, l.Enforced)))
 		}
 	}
+	if h := sc.Hardening; h != nil {
+		for _, s := range h.Settings {
+			if !s.OK {
+				w = append(w, warnf(HardeningNotEnforced, "hardening %s is not held as requested: requested %s; inspect %s; kernel %s",
+					s.Name, s.Requested, orDash(s.Observed), orDash(s.Enforced)))
+			}
+		}
+	}
 	if limitsFrom < 0 && len(recs) > 0 {
 		w = append(w, warnf(NoLimits, "no start recorded its enforced limits"))
 	}
@@ -118,6 +132,13 @@ func scenarioWarnings(sc *Scenario, recs []result.Record, limitsFrom int) []Warn
 		}
 	}
 	return w
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func runWarnings(recs []result.Record, opt Options) []Warning {

@@ -6,7 +6,8 @@
 #
 # Environment (all optional):
 #   SUITE   Debian suite            (default trixie; see README.md)
-#   MIRROR  Debian mirror           (default http://deb.debian.org/debian)
+#   MIRROR  Debian mirror           (default: this machine's own, from its apt
+#                                    sources; else debootstrap's default)
 #   IMAGE   image repository        (default coldstart/python-base)
 #   FORCE=1 rebuild even when the image exists
 #   TMPDIR  where the temporary rootfs goes (default /var/tmp; must allow exec and mknod)
@@ -16,14 +17,71 @@
 set -euo pipefail
 
 SUITE=${SUITE:-trixie}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
 IMAGE=${IMAGE:-coldstart/python-base}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 log() { printf 'python-base: %s\n' "$*" >&2; }
 
-# Recipe hash: the recipe files plus the effective suite and mirror (their
-# defaults live in this file, so with the defaults it is a hash of the files).
+# apt_mirror prints the URI of this machine's Debian archive: the first
+# enabled "deb" source for the host's own codename (a site's mirror or proxy,
+# never a host this repository names), from sources.list, *.list (one-line
+# format) and *.sources (deb822). Sources of other vendors (other suites)
+# and security or updates suites are skipped.
+apt_mirror() {
+	local codename f uri
+	codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+	[[ -n "$codename" ]] || return 0
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+		[[ -f "$f" ]] || continue
+		case "$f" in
+		*.sources) uri=$(awk -v want="$codename" "$DEB822" "$f") ;;
+		*) uri=$(awk -v want="$codename" "$ONELINE" "$f") ;;
+		esac
+		if [[ -n "$uri" ]]; then
+			echo "${uri%/}"
+			return 0
+		fi
+	done
+}
+
+# One-line format: deb [options] uri suite components...
+ONELINE='$1 == "deb" {
+	i = 2
+	if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+	if ($(i + 1) == want) { print $i; exit }
+}'
+# deb822: blank-line separated paragraphs of Types, URIs, Suites, Enabled.
+DEB822='function check() {
+	if (enabled && types ~ /(^|[ \t])deb([ \t]|$)/ && uri != "" && index(suites, " " want " ")) { print uri; done = 1; exit }
+	types = uri = suites = ""; enabled = 1
+}
+BEGIN { enabled = 1 }
+/^[ \t]*$/ { check(); next }
+tolower($1) == "types:" { types = $0 }
+tolower($1) == "uris:" { uri = $2 }
+tolower($1) == "suites:" { suites = " " $0 " " }
+tolower($1) == "enabled:" && tolower($2) == "no" { enabled = 0 }
+END { if (!done) check() }'
+
+# debootstrap_mirror prints debootstrap's own default mirror, if installed.
+debootstrap_mirror() {
+	local d
+	d=$(command -v debootstrap 2>/dev/null) || return 0
+	sed -n 's/^DEF_MIRROR="\(.*\)"$/\1/p' "$d" | head -n 1
+}
+
+MIRROR_FROM=environment
+if [[ -z "${MIRROR:-}" ]]; then
+	MIRROR=$(apt_mirror) MIRROR_FROM="apt sources"
+fi
+if [[ -z "$MIRROR" ]]; then
+	MIRROR=$(debootstrap_mirror) MIRROR_FROM="debootstrap's default"
+fi
+[[ -n "$MIRROR" ]] || { log "no Debian mirror: none in the apt sources and no debootstrap; set MIRROR"; exit 1; }
+
+# Recipe hash: the recipe files plus the effective suite and mirror, so that
+# an image built from another mirror is another recipe (it is rebuilt, not
+# silently reused).
 HASH=$( { cat "$HERE/build.sh" "$HERE/packages"; printf 'suite=%s\nmirror=%s\n' "$SUITE" "$MIRROR"; } | sha256sum | cut -c1-64)
 SHORT=${HASH:0:12}
 TAG="$IMAGE:$SHORT"
@@ -60,7 +118,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "debootstrap $SUITE from $MIRROR: $PKGS"
+log "debootstrap $SUITE from $MIRROR ($MIRROR_FROM): $PKGS"
 t0=$SECONDS
 if ! debootstrap --variant=minbase --include="$PKGS" "$SUITE" "$ROOT" "$MIRROR" >"$ROOT.log" 2>&1; then
 	tail -n 30 "$ROOT.log" >&2

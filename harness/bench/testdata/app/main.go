@@ -1,5 +1,8 @@
 // Command app is the test workload: one static binary whose behaviour the
-// MODE variable selects, so each test can provoke one outcome.
+// MODE variable selects, so each test can provoke one outcome. Some modes
+// are attacks on the host through what a container shares with it (see
+// hostile.go); privdrop is a server that drops privileges in its worker as
+// nginx does.
 package main
 
 import (
@@ -25,6 +28,9 @@ func main() {
 	sock := os.Getenv("SOCKET")
 	if sock == "" {
 		sock = "/run/app/app.sock"
+	}
+	if hostile(os.Getenv("MODE"), sock) {
+		return
 	}
 	switch os.Getenv("MODE") {
 	case "nosocket":
