@@ -29,10 +29,30 @@ const (
 	OOMKilled         Outcome = "oom_killed"
 	StartFailed       Outcome = "start_failed"
 	EngineError       Outcome = "engine_error"
+	// ContractViolation: under a platform contract (contract: fn) the app
+	// signalled readiness in a way the platform rejects (Fn's agent: a
+	// listener link that is not relative, leaves its directory, or does not
+	// lead to a socket). The start fails at once, as on the platform.
+	ContractViolation Outcome = "contract_violation"
 )
 
-// Outcomes lists every outcome in report order.
-var Outcomes = []Outcome{OK, DeadlineExceeded, ExitedBeforeReady, OOMKilled, StartFailed, EngineError}
+// Outcomes lists every outcome of a start in report order.
+var Outcomes = []Outcome{OK, DeadlineExceeded, ExitedBeforeReady, OOMKilled, StartFailed, EngineError, ContractViolation}
+
+// ExitedBeforeServing is a serving outcome only: the app got ready, then
+// exited before it answered the work request.
+const ExitedBeforeServing Outcome = "exited_before_serving"
+
+// ServingOutcomes lists every serving outcome in report order. A start
+// that did not get ready has its own outcome as its serving outcome: the
+// reason it has no serving time.
+var ServingOutcomes = []Outcome{OK, DeadlineExceeded, ExitedBeforeServing, ExitedBeforeReady, OOMKilled, StartFailed, EngineError, ContractViolation}
+
+// Contracts a scenario can run under: how the platform starts the app and
+// learns it is ready.
+const (
+	ContractFn = "fn" // Fn's http-stream: FN_* environment, /tmp/iofs/lsnr.sock link, POST /call
+)
 
 // Version of the record schema. 2: limits are numbers (Amount), not text.
 const Version = 2
@@ -84,9 +104,25 @@ type Record struct {
 	Calibration bool      `json:"calibration,omitempty"`
 	Host        *HostLoad `json:"host,omitempty"` // interference during the start
 
-	Cgroup  *Sample  `json:"cgroup,omitempty"`  // at readiness (or at the end for a miss)
-	Limits  []Limit  `json:"limits,omitempty"`  // requested vs observed vs enforced
-	Imports *Imports `json:"imports,omitempty"` // diagnostic starts only
+	// Serving is the scenario's work request (the first real call), sent
+	// once the app is ready: absent when the scenario has none.
+	// ServingOutcome is ok, or why there is no serving_ms: a start that did
+	// not get ready has its own outcome here; a ready start deadline_exceeded,
+	// exited_before_serving or oom_killed. Outcome stays about readiness.
+	ServingMS       *float64 `json:"serving_ms,omitempty"` // t0 -> the first expected answer to the work request
+	ServingOutcome  Outcome  `json:"serving_outcome,omitempty"`
+	ServingError    string   `json:"serving_error,omitempty"`
+	ServingAttempts int      `json:"serving_attempts,omitempty"` // requests sent: 1, more only after a connection error
+	ServingStatus   int      `json:"serving_status,omitempty"`   // status of the last answer to the work request
+	// Contract is the platform contract the start ran under ("fn"), and
+	// CallID the Fn-Call-Id its call carried.
+	Contract string `json:"contract,omitempty"`
+	CallID   string `json:"call_id,omitempty"`
+
+	Cgroup        *Sample  `json:"cgroup,omitempty"`         // at readiness (or at the end for a miss)
+	ServingCgroup *Sample  `json:"serving_cgroup,omitempty"` // at the work answer
+	Limits        []Limit  `json:"limits,omitempty"`         // requested vs observed vs enforced
+	Imports       *Imports `json:"imports,omitempty"`        // diagnostic starts only
 }
 
 // Sample is what the container's cgroup held at one instant.
@@ -140,6 +176,10 @@ func Arm(scenario, variant string) string {
 
 // Arm is the series the record belongs to.
 func (r *Record) Arm() string { return Arm(r.Scenario, r.Variant) }
+
+// HasServing reports whether the start was to send a work request: the
+// serving statistics cover only such starts.
+func (r *Record) HasServing() bool { return r.ServingOutcome != "" }
 
 // F returns a pointer to v, for the optional fields.
 func F(v float64) *float64 { return &v }
