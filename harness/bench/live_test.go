@@ -52,6 +52,7 @@ func TestMain(m *testing.M) {
 			return m.Run()
 		}
 		defer d.RemoveImage(context.Background(), liveImage)
+		defer removeFnImage(d)
 		return m.Run()
 	}()
 	os.Exit(code)

@@ -39,14 +39,20 @@ const (
 // Outcomes lists every outcome of a start in report order.
 var Outcomes = []Outcome{OK, DeadlineExceeded, ExitedBeforeReady, OOMKilled, StartFailed, EngineError, ContractViolation}
 
-// ExitedBeforeServing is a serving outcome only: the app got ready, then
-// exited before it answered the work request.
-const ExitedBeforeServing Outcome = "exited_before_serving"
+// Serving outcomes only, of a start that got ready.
+const (
+	// CallFailed: the work request got another answer than the expected one
+	// (status, body), or its connection ended without an answer. It is
+	// sent once: a failed call is a failed first call.
+	CallFailed Outcome = "call_failed"
+	// ExitedBeforeServing: the app exited before it answered the work request.
+	ExitedBeforeServing Outcome = "exited_before_serving"
+)
 
 // ServingOutcomes lists every serving outcome in report order. A start
 // that did not get ready has its own outcome as its serving outcome: the
 // reason it has no serving time.
-var ServingOutcomes = []Outcome{OK, DeadlineExceeded, ExitedBeforeServing, ExitedBeforeReady, OOMKilled, StartFailed, EngineError, ContractViolation}
+var ServingOutcomes = []Outcome{OK, DeadlineExceeded, CallFailed, ExitedBeforeServing, ExitedBeforeReady, OOMKilled, StartFailed, EngineError, ContractViolation}
 
 // Contracts a scenario can run under: how the platform starts the app and
 // learns it is ready.
@@ -108,7 +114,8 @@ type Record struct {
 	// once the app is ready: absent when the scenario has none.
 	// ServingOutcome is ok, or why there is no serving_ms: a start that did
 	// not get ready has its own outcome here; a ready start deadline_exceeded,
-	// exited_before_serving or oom_killed. Outcome stays about readiness.
+	// call_failed, exited_before_serving, oom_killed or engine_error.
+	// Outcome stays about readiness.
 	ServingMS       *float64 `json:"serving_ms,omitempty"` // t0 -> the first expected answer to the work request
 	ServingOutcome  Outcome  `json:"serving_outcome,omitempty"`
 	ServingError    string   `json:"serving_error,omitempty"`
