@@ -95,6 +95,27 @@ var columns = []column{
 	{"image", func(r *result.Record) string { return r.Image }},
 	{"container", func(r *result.Record) string { return r.Container }},
 	{"error", func(r *result.Record) string { return r.Error }},
+	{"serving_ms", func(r *result.Record) string { return optF(r.ServingMS) }},
+	{"serving_outcome", func(r *result.Record) string { return string(r.ServingOutcome) }},
+	{"serving_attempts", func(r *result.Record) string { return intOrEmpty(r.ServingAttempts) }},
+	{"serving_status", func(r *result.Record) string { return intOrEmpty(r.ServingStatus) }},
+	{"serving_error", func(r *result.Record) string { return r.ServingError }},
+	{"serving_cpu_usage_ms", func(r *result.Record) string {
+		if r.ServingCgroup == nil {
+			return ""
+		}
+		return fl(r.ServingCgroup.CPUUsageMS)
+	}},
+	{"contract", func(r *result.Record) string { return r.Contract }},
+	{"call_id", func(r *result.Record) string { return r.CallID }},
+}
+
+// intOrEmpty is an optional count: empty when zero.
+func intOrEmpty(v int) string {
+	if v == 0 {
+		return ""
+	}
+	return strconv.Itoa(v)
 }
 
 // CSVHeader is the header row of the CSV format.

@@ -48,6 +48,7 @@ func document(s *summary.Summary) []block {
 		})
 	}
 	doc = append(doc, main)
+	doc = append(doc, servingBlocks(s)...)
 	doc = append(doc, verdictBlocks(s.Paired)...)
 	doc = append(doc, sloBlocks(s.SLOs)...)
 
@@ -82,6 +83,9 @@ func textScenario(sc *summary.Scenario) []block {
 	}
 	if len(extra) > 0 {
 		doc = append(doc, block{para: strings.Join(extra, "; ") + "."})
+	}
+	if sv := sc.Serving; sv != nil {
+		doc = append(doc, block{para: servingOverview(sv)})
 	}
 	doc = append(doc, distributions(sc))
 	doc = append(doc, limitBlocks(sc.Limits)...)
@@ -120,6 +124,11 @@ func distributions(sc *summary.Scenario) block {
 			quantRow("throttled periods", sc.ThrottledPeriods.N, sc.ThrottledPeriods.Quantiles, plain),
 			quantRow("memory peak MiB", sc.MemoryPeak.N, sc.MemoryPeak.Quantiles, mib),
 		}}
+	if sv := sc.Serving; sv != nil {
+		dists.rows = append(dists.rows, quantRow("serving ms", sv.ServingMS.N, sv.ServingMS.Quantiles, ms),
+			quantRow("serving − ready ms", sv.AfterReadyMS.N, sv.AfterReadyMS.Quantiles, ms),
+			quantRow("cpu at serving ms", sv.CPUUsageMS.N, sv.CPUUsageMS.Quantiles, ms))
+	}
 	if sc.DetectLagMS.N > 0 {
 		// Only apps that stamp their listen time (go-hello) have these.
 		dists.rows = append(dists.rows, quantRow("detect lag ms", sc.DetectLagMS.N, sc.DetectLagMS.Quantiles, ms))

@@ -244,11 +244,7 @@ func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 		case "name":
 			s.name = p.name(e.v, f)
 		case "image":
-			s.image = p.str(e.v, f)
-			if s.image.set && !validRef(s.image.v) {
-				p.errorf(e.v, f, "bad image reference %s: want [registry/]repository[:tag][@digest], repository in lowercase", quote(s.image.v))
-				s.image = opt[string]{}
-			}
+			s.image = p.image(e.v, f)
 		case "build":
 			s.build = p.build(e.v, f)
 		case "setup":
@@ -280,11 +276,7 @@ func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 		case "import_time":
 			s.diag = p.count(e.v, f, 0)
 		case "cache":
-			s.cache = p.str(e.v, f)
-			if s.cache.set && s.cache.v != CacheWarm && s.cache.v != CacheDrop {
-				p.errorf(e.v, f, "want %s or %s, got %s", CacheWarm, CacheDrop, quote(s.cache.v))
-				s.cache = opt[string]{}
-			}
+			s.cache = p.cache(e.v, f)
 		case "calibration":
 			s.calibration = p.boolean(e.v, f)
 		case "slo":
@@ -301,6 +293,26 @@ func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 		}
 	}
 	return s
+}
+
+// image reads an image reference.
+func (p *parser) image(n *yaml.Node, field string) opt[string] {
+	o := p.str(n, field)
+	if o.set && !validRef(o.v) {
+		p.errorf(n, field, "bad image reference %s: want [registry/]repository[:tag][@digest], repository in lowercase", quote(o.v))
+		return opt[string]{}
+	}
+	return o
+}
+
+// cache reads a coldness level.
+func (p *parser) cache(n *yaml.Node, field string) opt[string] {
+	o := p.str(n, field)
+	if o.set && o.v != CacheWarm && o.v != CacheDrop {
+		p.errorf(n, field, "want %s or %s, got %s", CacheWarm, CacheDrop, quote(o.v))
+		return opt[string]{}
+	}
+	return o
 }
 
 // allowedIn reports whether a key may be written where it is, and says why
