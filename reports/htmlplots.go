@@ -491,6 +491,7 @@ func overviewFigure(s *summary.Summary) figure {
 	data := &table{ID: "overview-data", Numeric: true, Head: []string{"scenario", "socket p50 ms", "ready p50 ms", "ready p95 ms", "deadline ms", "misses"}}
 	serving := anyServing(s)
 	if serving {
+		c.Title, c.X.Label = "ready_ms and serving_ms against the deadline, per scenario", "ms from t0"
 		c.Legend = append(c.Legend, svgplot.LegendItem{Class: "ph-serving", Label: "ready → served (serving p50)"})
 		data.Head = append(data.Head, "serving p50 ms", "not served")
 	}
