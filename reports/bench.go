@@ -55,6 +55,9 @@ func renderBench(w io.Writer, in Input) error {
 		goarch = runtime.GOARCH
 	}
 	fmt.Fprintf(bw, "# coldstart: one line per measured start; ns/op is ready time (t0 to first healthy response), a miss at its deadline with 1 miss/op\n")
+	if in.Summary != nil && anyServing(in.Summary) {
+		fmt.Fprintf(bw, "# serving-ns/op: t0 to the first expected answer to the work request; a start not served at its deadline with 1 serving-miss/op\n")
+	}
 	if run != "" {
 		fmt.Fprintf(bw, "# run: %s\n", configValue(run))
 	}
@@ -127,10 +130,10 @@ func benchScenario(bw *bufio.Writer, name string, recs []*result.Record) {
 	}
 	for _, r := range recs {
 		if r.Outcome != result.OK || r.ReadyMS == nil {
-			fmt.Fprintf(bw, "%s%s 1 %s ns/op 1 miss/op\n", BenchPrefix, benchName(name), ns(r.DeadlineMS))
+			fmt.Fprintf(bw, "%s%s 1 %s ns/op 1 miss/op%s\n", BenchPrefix, benchName(name), ns(r.DeadlineMS), servingMetrics(r))
 			continue
 		}
-		fmt.Fprintf(bw, "%s%s 1 %s ns/op 0 miss/op", BenchPrefix, benchName(name), ns(*r.ReadyMS))
+		fmt.Fprintf(bw, "%s%s 1 %s ns/op 0 miss/op%s", BenchPrefix, benchName(name), ns(*r.ReadyMS), servingMetrics(r))
 		if r.SocketMS != nil {
 			fmt.Fprintf(bw, " %s socket-ns/op", ns(*r.SocketMS))
 		}
@@ -140,4 +143,16 @@ func benchScenario(bw *bufio.Writer, name string, recs []*result.Record) {
 		}
 		bw.WriteString("\n")
 	}
+}
+
+// servingMetrics are a start's serving values on its benchmark line: its
+// serving time with 0 serving-miss/op, or, not served, its deadline with 1.
+func servingMetrics(r *result.Record) string {
+	if !r.HasServing() {
+		return ""
+	}
+	if v, ok := servingOf(r); ok {
+		return fmt.Sprintf(" %s serving-ns/op 0 serving-miss/op", ns(v))
+	}
+	return fmt.Sprintf(" %s serving-ns/op 1 serving-miss/op", ns(r.DeadlineMS))
 }

@@ -115,6 +115,19 @@ var columns = []column{
 		}
 		return strings.Join(bad, ";")
 	}},
+	{"serving_ms", func(r *result.Record) string { return optF(r.ServingMS) }},
+	{"serving_outcome", func(r *result.Record) string { return string(r.ServingOutcome) }},
+	{"serving_attempts", func(r *result.Record) string { return intOrEmpty(r.ServingAttempts) }},
+	{"serving_status", func(r *result.Record) string { return intOrEmpty(r.ServingStatus) }},
+	{"serving_error", func(r *result.Record) string { return cellText(r.ServingError) }},
+	{"serving_cpu_usage_ms", func(r *result.Record) string {
+		if r.ServingCgroup == nil {
+			return ""
+		}
+		return fl(r.ServingCgroup.CPUUsageMS)
+	}},
+	{"contract", func(r *result.Record) string { return r.Contract }},
+	{"call_id", func(r *result.Record) string { return r.CallID }},
 }
 
 // cellText makes text an app may have written safe in a spreadsheet: no
@@ -126,6 +139,14 @@ func cellText(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// intOrEmpty is an optional count: empty when zero.
+func intOrEmpty(v int) string {
+	if v == 0 {
+		return ""
+	}
+	return strconv.Itoa(v)
 }
 
 // CSVHeader is the header row of the CSV format.

@@ -301,6 +301,14 @@ type summaryFile struct {
 		Imports *struct {
 			Modules []json.RawMessage `json:"modules"`
 		} `json:"imports"`
+		Serving *struct {
+			N         int `json:"n"`
+			OK        int `json:"ok"`
+			ServingMS struct {
+				P50 json.RawMessage `json:"p50"`
+				P95 json.RawMessage `json:"p95"`
+			} `json:"serving_ms"`
+		} `json:"serving"`
 	} `json:"scenarios"`
 	Paired *struct {
 		Scenarios []json.RawMessage `json:"scenarios"`
@@ -355,6 +363,12 @@ func checkSummaryFigures(t *testing.T, c htmlCase, st pageState) {
 		}
 		want := map[string]string{"n": strconv.Itoa(sc.N), "misses": misses, "deadline": verdict,
 			"p50": shown(sc.ReadyMS.P50), "p95": shown(sc.ReadyMS.P95)}
+		if sv := sc.Serving; sv != nil {
+			want["serving_p50"], want["serving_p95"], want["serving"] = shown(sv.ServingMS.P50), shown(sv.ServingMS.P95), "✓ serves"
+			if sv.N > sv.OK {
+				want["serving"] = "✗ not served"
+			}
+		}
 		for k, w := range want {
 			if row[k] != w {
 				t.Errorf("%s: summary %s shows %q, summary.json says %q", sc.Name, k, row[k], w)
@@ -380,6 +394,9 @@ func checkPlots(t *testing.T, c htmlCase, plots []plotBox) {
 			want = append(want, id+"-ecdf", id+"-hist", id+"-phases", id+"-memory")
 			if sc.ThrottledMS.N > 0 {
 				want = append(want, id+"-throttle")
+			}
+			if sc.Serving != nil {
+				want = append(want, id+"-serving")
 			}
 		}
 		if sc.Imports != nil && len(sc.Imports.Modules) > 0 {

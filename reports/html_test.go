@@ -167,10 +167,11 @@ func hostile(t testing.TB) htmlCase {
 	return synthetic(t, "hostile", rc.recs, summary.Options{Suite: "s\u202euite<i>", Run: "run-\u202eevil", Order: []string{evilName}, Planned: 5})
 }
 
-// htmlCases: two real runs (a quickstart as it ran; a seed run trimmed to
+// htmlCases: three real runs (a quickstart as it ran; a seed run trimmed to
 // four scenarios and 12 starts each, with import profiles, a calibration
-// workload and a scenario that missed every start), the shared synthetic
-// fixture, and synthetic edge cases.
+// workload and a scenario that missed every start; the Fn suite under
+// contract: fn, with serving and one miss), the shared synthetic fixture,
+// and synthetic edge cases.
 func htmlCases(t testing.TB) []htmlCase {
 	recs, opt := fixture()
 	fx := synthetic(t, "fixture", recs, opt)
@@ -178,6 +179,7 @@ func htmlCases(t testing.TB) []htmlCase {
 	return []htmlCase{
 		loadRunDir(t, filepath.Join("testdata", "html", "quickstart")),
 		loadRunDir(t, filepath.Join("testdata", "html", "seed-trimmed")),
+		loadRunDir(t, filepath.Join("testdata", "html", "fn")),
 		fx, allMisses(t), interrupted(t), zeroRecords(t), hostile(t), pairedCase(t),
 	}
 }

@@ -489,11 +489,24 @@ func overviewFigure(s *summary.Summary) figure {
 		Legend: []svgplot.LegendItem{{Class: "ph-socket", Label: "t0 → socket (p50)"}, {Class: "ph-healthy", Label: "socket → healthy (p50)"},
 			{Class: "whisker", Label: "p50 → p95", Line: true}, {Class: "deadline", Label: "deadline", Line: true}, {Class: "censored", Label: "missed (censored beyond the deadline)"}}}
 	data := &table{ID: "overview-data", Numeric: true, Head: []string{"scenario", "socket p50 ms", "ready p50 ms", "ready p95 ms", "deadline ms", "misses"}}
+	serving := anyServing(s)
+	if serving {
+		c.Title, c.X.Label = "ready_ms and serving_ms against the deadline, per scenario", "ms from t0"
+		c.Legend = append(c.Legend, svgplot.LegendItem{Class: "ph-serving", Label: "ready → served (serving p50)"})
+		data.Head = append(data.Head, "serving p50 ms", "not served")
+	}
 	var met, missing []string
 	for i := range s.Scenarios {
 		sc := &s.Scenarios[i]
 		y := float64(i)
-		data.Rows = append(data.Rows, trow{Key: sc.Name, Cells: cells([]string{sc.Name, ms(sc.SocketMS.P50), ms(sc.ReadyMS.P50), ms(sc.ReadyMS.P95), num(sc.DeadlineMS), missCount(sc)})})
+		row := []string{sc.Name, ms(sc.SocketMS.P50), ms(sc.ReadyMS.P50), ms(sc.ReadyMS.P95), num(sc.DeadlineMS), missCount(sc)}
+		if serving {
+			row = append(row, "-", "-")
+			if sv := sc.Serving; sv != nil {
+				row[len(row)-2], row[len(row)-1] = ms(sv.ServingMS.P50), strconv.Itoa(sv.Missed())
+			}
+		}
+		data.Rows = append(data.Rows, trow{Key: sc.Name, Cells: cells(row)})
 		c.Add(svgplot.Line{X: []float64{sc.DeadlineMS, sc.DeadlineMS}, Y: []float64{y - 0.45, y + 0.45}, Class: "deadline"})
 		if sc.N == 0 {
 			c.Add(svgplot.Text{X: 0, Y: y, DX: 6, DY: 4, S: "no measured starts", Class: "note"})
@@ -525,8 +538,11 @@ func overviewFigure(s *summary.Summary) figure {
 				c.Add(svgplot.Line{X: []float64{p50.V, math.Inf(1)}, Y: []float64{y, y}, Class: "whisker"})
 			}
 		}
+		overviewServing(c, sc, y)
 		if m := sc.Missed(); m > 0 {
 			c.Add(svgplot.Text{X: math.Inf(1), Y: y, DX: 6, DY: 4, Class: "count", S: fmt.Sprintf("%d missed", m)})
+		} else if sv := sc.Serving; sv != nil && sv.Missed() > 0 {
+			c.Add(svgplot.Text{X: math.Inf(1), Y: y, DX: 6, DY: 4, Class: "count", S: fmt.Sprintf("%d not served", sv.Missed())})
 		}
 	}
 	c.Desc = fmt.Sprintf("One row per scenario on a common ready_ms axis up to a little past the deadline (%s ms). Meet their deadline on every start: %s. Miss it at least once: %s.",

@@ -99,6 +99,45 @@ type verdict struct {
 
 var checks = []check{{Name: "deadline", Eval: deadlineVerdict}}
 
+// servingCheck is the serving promise, for runs whose scenarios send a
+// work request: every measured start served within the deadline.
+var servingCheck = check{Name: "serving", Eval: servingVerdict}
+
+// checksOf are the checks a run's scenarios are held to.
+func checksOf(s *summary.Summary) []check {
+	if anyServing(s) {
+		return append(append([]check(nil), checks...), servingCheck)
+	}
+	return checks
+}
+
+func servingVerdict(sc *summary.Scenario) verdict {
+	sv := sc.Serving
+	d := num(sc.DeadlineMS)
+	switch {
+	case sv == nil:
+		return verdict{"none", "-", "no work request"}
+	case sv.N == 0:
+		return verdict{"none", "no starts", "no measured starts"}
+	case sv.Missed() == 0:
+		return verdict{"ok", "✓ serves", fmt.Sprintf("✓ serves within the %s ms deadline: all %d starts", d, sv.N)}
+	}
+	return verdict{"miss", "✗ not served", fmt.Sprintf("✗ %d of %d starts (%s) not served within the %s ms deadline, %d of them after getting ready",
+		sv.Missed(), sv.N, pct(sv.Missed(), sv.N), d, sv.ReadyNotServed)}
+}
+
+// sectionVerdict is a scenario's badge: the first check it fails, else
+// the deadline's.
+func sectionVerdict(sc *summary.Scenario) verdict {
+	v := deadlineVerdict(sc)
+	if v.State == "ok" && sc.Serving != nil {
+		if sv := servingVerdict(sc); sv.State == "miss" {
+			return sv
+		}
+	}
+	return v
+}
+
 // deadlineVerdict: a scenario meets its deadline when every measured start
 // got ready within it. A miss is a user-visible failed cold start, whatever
 // the percentiles say.
@@ -145,16 +184,28 @@ func summarySection(s *summary.Summary) section {
 		sec.Parts = append(sec.Parts, part{Para: "No scenarios: the run recorded no starts and its manifest names none."})
 		return sec
 	}
-	sec.Parts = append(sec.Parts, part{Para: fmt.Sprintf(
+	intro := fmt.Sprintf(
 		"%d of %d scenarios with measured starts met their deadline on every start. ready_ms is t0 (just before the start call) → first healthy answer; a start not ready by the deadline is a miss, counted and shown beyond the deadline (censored), never dropped.",
-		met, total)})
+		met, total)
+	serving := anyServing(s)
+	if serving {
+		intro += " " + servingNote
+	}
+	sec.Parts = append(sec.Parts, part{Para: intro})
 
-	t := &table{ID: "summary-table", Numeric: true,
-		Head: []string{"scenario", "deadline", "n", "misses", "p50 ms", "p95 ms", "p95 headroom", "socket p50 ms", "throttled p50 ms", "imports / p50"}}
+	head := []string{"scenario", "deadline"}
+	if serving {
+		head = append(head, "serving")
+	}
+	head = append(head, "n", "misses", "p50 ms", "p95 ms", "p95 headroom")
+	if serving {
+		head = append(head, "serving p50 ms", "serving p95 ms")
+	}
+	t := &table{ID: "summary-table", Numeric: true, Head: append(head, "socket p50 ms", "throttled p50 ms", "imports / p50")}
 	for i := range s.Scenarios {
 		sc := &s.Scenarios[i]
 		row := trow{Key: sc.Name, Cells: []tcell{{Text: sc.Name, Key: "scenario", Href: "#" + scenarioID(i, sc.Name)}}}
-		for _, c := range checks {
+		for _, c := range checksOf(s) {
 			v := c.Eval(sc)
 			row.Cells = append(row.Cells, tcell{Text: v.Short, Key: c.Name, Class: v.State})
 		}
@@ -167,14 +218,26 @@ func summarySection(s *summary.Summary) section {
 			tcell{Text: missCount(sc), Key: "misses"},
 			tcell{Text: ms(sc.ReadyMS.P50), Key: "p50"},
 			tcell{Text: ms(sc.ReadyMS.P95), Key: "p95"},
-			tcell{Text: headroom(sc), Key: "headroom"},
+			tcell{Text: headroom(sc), Key: "headroom"})
+		if serving {
+			p50, p95 := "-", "-"
+			if sv := sc.Serving; sv != nil {
+				p50, p95 = ms(sv.ServingMS.P50), ms(sv.ServingMS.P95)
+			}
+			row.Cells = append(row.Cells, tcell{Text: p50, Key: "serving_p50"}, tcell{Text: p95, Key: "serving_p95"})
+		}
+		row.Cells = append(row.Cells,
 			tcell{Text: ms(sc.SocketMS.P50), Key: "socket_p50"},
 			tcell{Text: ms(sc.ThrottledMS.P50), Key: "throttled_p50"},
 			tcell{Text: imports, Key: "imports_share"},
 		)
 		t.Rows = append(t.Rows, row)
 	}
-	sec.Parts = append(sec.Parts, part{Table: t}, part{Para: "deadline: met when every measured start got ready in time. " +
+	legend := "deadline: met when every measured start got ready in time. "
+	if serving {
+		legend += "serving: every start that sends a work request was served in time; serving p50/p95 are of serving_ms. "
+	}
+	sec.Parts = append(sec.Parts, part{Table: t}, part{Para: legend +
 		"p95 headroom: deadline − p95, in ms and as a share of the deadline. Where the time goes at the median: the socket file appears once the app has started up (runtime, imports) and binds; " +
 		"throttled is the time the CPU quota held the container back; imports / p50 is the profiled import total as a share of p50 (Python apps with import_time)."},
 		part{Figures: []figure{overviewFigure(s)}})
@@ -193,7 +256,7 @@ func missCount(sc *summary.Scenario) string {
 
 func scenarioSection(i int, sc *summary.Scenario, recs []*result.Record) section {
 	id := scenarioID(i, sc.Name)
-	v := deadlineVerdict(sc)
+	v := sectionVerdict(sc)
 	sec := section{ID: id, Title: sc.Name, Class: "scenario", Badge: &badge{Text: v.Text, Short: v.Short, Class: v.State}}
 
 	misses := []string{}
@@ -217,6 +280,9 @@ func scenarioSection(i int, sc *summary.Scenario, recs []*result.Record) section
 	}
 	if sc.Contended > 0 {
 		extra = append(extra, fmt.Sprintf("%d of %d measured starts ran while other work kept the host busy.", sc.Contended, sc.N))
+	}
+	if sv := sc.Serving; sv != nil {
+		extra = append(extra, strings.ToUpper(servingOverview(sv)[:1])+servingOverview(sv)[1:])
 	}
 	if len(extra) > 0 {
 		para += " " + strings.Join(extra, " ")
@@ -256,8 +322,11 @@ func plotParts(id string, sc *summary.Scenario, recs []*result.Record) []part {
 	parts = append(parts,
 		part{Heading: "ready_ms distribution"},
 		part{Figures: []figure{ecdfFigure(id, sc, recs), histogramFigure(id, sc, recs)}},
-		part{Heading: "Where the time goes"},
 	)
+	if sc.Serving != nil {
+		parts = append(parts, part{Heading: "serving_ms: the first real call"}, part{Figures: []figure{servingFigure(id, sc, recs)}})
+	}
+	parts = append(parts, part{Heading: "Where the time goes"})
 	figs := []figure{phasesFigure(id, sc, recs)}
 	if f, ok := throttleFigure(id, sc, recs); ok {
 		figs = append(figs, f)
@@ -292,6 +361,11 @@ func distTable(id string, sc *summary.Scenario) *table {
 	add("throttled_ms", quantRow("throttled ms", sc.ThrottledMS.N, sc.ThrottledMS.Quantiles, ms))
 	add("throttled_periods", quantRow("throttled periods", sc.ThrottledPeriods.N, sc.ThrottledPeriods.Quantiles, plain))
 	add("memory_peak", quantRow("memory peak MiB", sc.MemoryPeak.N, sc.MemoryPeak.Quantiles, mib))
+	if sv := sc.Serving; sv != nil {
+		add("serving_ms", quantRow("serving ms", sv.ServingMS.N, sv.ServingMS.Quantiles, ms))
+		add("serving_after_ready_ms", quantRow("serving − ready ms", sv.AfterReadyMS.N, sv.AfterReadyMS.Quantiles, ms))
+		add("serving_cpu_usage_ms", quantRow("cpu at serving ms", sv.CPUUsageMS.N, sv.CPUUsageMS.Quantiles, ms))
+	}
 	if sc.DetectLagMS.N > 0 {
 		add("detect_lag_ms", quantRow("detect lag ms (app-reported stamp)", sc.DetectLagMS.N, sc.DetectLagMS.Quantiles, ms))
 		add("probe_lag_ms", quantRow("probe lag ms (app-reported stamp)", sc.ProbeLagMS.N, sc.ProbeLagMS.Quantiles, ms))
@@ -357,10 +431,15 @@ const maxMissRows = 25
 func missesTable(id string, recs []*result.Record) (*table, []logTail) {
 	t := &table{ID: id + "-misses", Head: []string{"seq", "iter", "outcome", "socket seen ms", "exit code", "error"}}
 	var logs []logTail
-	n := 0
+	n, notServed := 0, 0
 	for _, r := range recs {
-		if r.Outcome == result.OK {
+		if r.Outcome == result.OK && (!r.HasServing() || r.ServingOutcome == result.OK) {
 			continue
+		}
+		outcome, errText := string(r.Outcome), r.Error
+		if r.Outcome == result.OK { // ready, not served
+			outcome, errText = "serving "+string(r.ServingOutcome), r.ServingError
+			notServed++
 		}
 		n++
 		if n > maxMissRows {
@@ -371,15 +450,18 @@ func missesTable(id string, recs []*result.Record) (*table, []logTail) {
 			code = strconv.Itoa(*r.ExitCode)
 		}
 		t.Rows = append(t.Rows, trow{Key: strconv.Itoa(r.Seq), Cells: cells([]string{
-			strconv.Itoa(r.Seq), strconv.Itoa(r.Iteration), string(r.Outcome), optMS(r.SocketMS), code, dash(r.Error)})})
+			strconv.Itoa(r.Seq), strconv.Itoa(r.Iteration), outcome, optMS(r.SocketMS), code, dash(errText)})})
 		if r.LogTail != "" {
-			logs = append(logs, logTail{Title: fmt.Sprintf("log tail of seq %d (%s)", r.Seq, r.Outcome), Text: r.LogTail})
+			logs = append(logs, logTail{Title: fmt.Sprintf("log tail of seq %d (%s)", r.Seq, outcome), Text: r.LogTail})
 		}
 	}
 	if n == 0 {
 		return nil, nil
 	}
-	t.Caption = fmt.Sprintf("%d measured starts did not get ready.", n)
+	t.Caption = fmt.Sprintf("%d measured starts did not get ready.", n-notServed)
+	if notServed > 0 {
+		t.Caption += fmt.Sprintf(" %d got ready and were not served (outcome \"serving ...\").", notServed)
+	}
 	if n > maxMissRows {
 		t.Caption += fmt.Sprintf(" The first %d are listed; runs.jsonl has them all.", maxMissRows)
 	}
@@ -493,6 +575,15 @@ func measured(recs []result.Record, name string) []*result.Record {
 }
 
 func isMeasured(r *result.Record) bool { return r.Kind == result.KindMeasure }
+
+// servingOf is a start's serving time; ok is false for a miss (censored)
+// and for a start without a work request.
+func servingOf(r *result.Record) (float64, bool) {
+	if r.ServingOutcome != result.OK || r.ServingMS == nil {
+		return math.Inf(1), false
+	}
+	return *r.ServingMS, true
+}
 
 // readyOf is a start's ready time; ok is false for a miss (censored).
 func readyOf(r *result.Record) (float64, bool) {

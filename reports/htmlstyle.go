@@ -61,6 +61,8 @@ svg.plot .ph-socket{fill:#2f6db5}
 svg.plot .ph-healthy{fill:#8fbbe8}
 svg.plot .ph-call{fill:#222;fill-opacity:.55}
 svg.plot .ph-miss{fill:#c0392b;fill-opacity:.8}
+svg.plot .ph-serving{fill:#e59866}
+svg.plot .serving circle{fill:#d35400}
 svg.plot .whisker{stroke:#222;stroke-width:1.6;fill:none}
 svg.plot .p95-dot{fill:#222}
 svg.plot .imp-cum{fill:#8fbbe8}

@@ -37,8 +37,8 @@ func pairedSection(s *summary.Summary, recs []result.Record) (section, bool) {
 	sec := section{ID: "paired", Title: "Paired verdict", Class: "summary",
 		Badge: &badge{Text: verdictText(p.Verdict), Short: verdictText(p.Verdict), Class: verdictClass(p.Verdict)}}
 	sec.Parts = append(sec.Parts, part{Para: fmt.Sprintf(
-		"The candidate against the baseline, in adjacent pairs of this run (the order in each pair drawn with a recorded seed), so that both halves of a pair met the same host: per pair d = ln(candidate/baseline); the change is the Hodges–Lehmann estimate with its signed-rank interval (%.4g%% each, %.4g%% family-wise). Regressed when the interval's lower bound is above +%g%%; improved when its upper bound is below −%g%%; no change when it lies within ±%g%%; otherwise inconclusive.",
-		100*p.Confidence, 100*p.Options.Confidence, p.Options.ThresholdPct, p.Options.ThresholdPct, p.Options.ThresholdPct)})
+		"The candidate against the baseline on %s, in adjacent pairs of this run (the order in each pair drawn with a recorded seed), so that both halves of a pair met the same host: per pair d = ln(candidate/baseline); the change is the Hodges–Lehmann estimate with its signed-rank interval (%.4g%% each, %.4g%% family-wise). Regressed when the interval's lower bound is above +%g%%; improved when its upper bound is below −%g%%; no change when it lies within ±%g%%; otherwise inconclusive.",
+		metricOf(p), 100*p.Confidence, 100*p.Options.Confidence, p.Options.ThresholdPct, p.Options.ThresholdPct, p.Options.ThresholdPct)})
 	t := &table{ID: "paired-table", Numeric: true,
 		Head: []string{"scenario", "verdict", "pairs", "baseline p50 ms", "candidate p50 ms", "change", "interval", "p slower (Holm)", "one-sided misses b/c"}}
 	for _, v := range p.Scenarios {
@@ -59,7 +59,7 @@ func pairedSection(s *summary.Summary, recs []result.Record) (section, bool) {
 	}
 	sec.Parts = append(sec.Parts, part{List: append(notes, guardText(p))})
 	for i, v := range p.Scenarios {
-		sec.Parts = append(sec.Parts, part{Figures: []figure{pairECDF(fmt.Sprintf("paired-%d", i+1), v.Name, s, recs)}})
+		sec.Parts = append(sec.Parts, part{Figures: []figure{pairECDF(fmt.Sprintf("paired-%d", i+1), v.Name, metricOf(p), s, recs)}})
 	}
 	return sec, true
 }
@@ -98,7 +98,7 @@ func changeFigure(p *summary.Paired) figure {
 	lo, hi = svgplot.Nice(lo-2, hi+2, 6)
 	h := math.Min(math.Max(110+40*float64(len(names)), 180), 600)
 	c := &svgplot.Chart{ID: "paired-change", Title: "Change of the candidate against the baseline", Width: plotW, Height: h,
-		X: svgplot.Axis{Label: "change of ready_ms (%), Hodges–Lehmann with its interval", Min: lo, Max: hi},
+		X: svgplot.Axis{Label: "change of " + metricOf(p) + " (%), Hodges–Lehmann with its interval", Min: lo, Max: hi},
 		Y: svgplot.Axis{Label: "scenario", Categories: names}}
 	t := p.Options.ThresholdPct
 	c.Add(svgplot.Rect{X0: -t, X1: t, Y0: -0.5, Y1: float64(len(names)) - 0.5, Class: "band-nochange", Title: fmt.Sprintf("±%g%%: no change", t)},
@@ -127,8 +127,9 @@ func changeFigure(p *summary.Paired) figure {
 	return figureOf(c, "A bar wholly right of the red line is a regression; wholly inside the band, no change. An interval cut at the edge is unbounded there (a miss on one side decides it).", data)
 }
 
-// pairECDF draws a paired scenario's two distributions on one axis.
-func pairECDF(id, name string, s *summary.Summary, recs []result.Record) figure {
+// pairECDF draws a paired scenario's two distributions of the verdict's
+// metric (ready_ms or serving_ms) on one axis.
+func pairECDF(id, name, metric string, s *summary.Summary, recs []result.Record) figure {
 	var deadline float64
 	series := map[string][]readySample{}
 	for i := range recs {
@@ -136,8 +137,8 @@ func pairECDF(id, name string, s *summary.Summary, recs []result.Record) figure 
 		if r.Scenario != name || r.Variant == "" || !isMeasured(r) {
 			continue
 		}
-		v, ok := readyOf(r)
-		if r.Outcome == result.OK && !ok {
+		v, ok, measurable := metricSample(r, metric)
+		if !measurable {
 			continue
 		}
 		series[r.Variant] = append(series[r.Variant], readySample{r: r, ready: v, ok: ok})
@@ -152,8 +153,8 @@ func pairECDF(id, name string, s *summary.Summary, recs []result.Record) figure 
 			}
 		}
 	}
-	ax, on := readyAxis("ready_ms (ms from t0)", deadline, slowest, missed)
-	c := &svgplot.Chart{ID: id + "-ecdf", Title: name + ": baseline and candidate (ECDF)", Width: plotW, Height: plotH, X: ax,
+	ax, on := readyAxis(metric+" (ms from t0)", deadline, slowest, missed)
+	c := &svgplot.Chart{ID: id + "-ecdf", Title: name + ": baseline and candidate (ECDF of " + metric + ")", Width: plotW, Height: plotH, X: ax,
 		Y:      svgplot.Axis{Label: "fraction of measured starts ready", Min: 0, Max: 1, Ticks: []float64{0, .25, .5, .75, 1}},
 		Legend: []svgplot.LegendItem{{Class: "ecdf", Label: "baseline", Line: true}, {Class: "ecdf-cand", Label: "candidate", Line: true}}}
 	if on {
@@ -173,13 +174,38 @@ func pairECDF(id, name string, s *summary.Summary, recs []result.Record) figure 
 		c.Add(svgplot.Step{X: xs, Y: ys, Class: v.class})
 		arm := findArm(s, result.Arm(name, v.variant))
 		p50, p95 := "-", "-"
-		if arm != nil {
-			p50, p95 = ms(arm.ReadyMS.P50), ms(arm.ReadyMS.P95)
+		if d := armDist(arm, metric); d != nil {
+			p50, p95 = ms(d.P50), ms(d.P95)
 		}
 		data.Rows = append(data.Rows, trow{Key: v.variant, Cells: cells([]string{v.variant, strconv.Itoa(len(ss)), p50, p95, strconv.Itoa(miss)})})
 	}
-	c.Desc = fmt.Sprintf("Cumulative distributions of ready_ms of %s's baseline and candidate starts, measured in adjacent pairs; misses sit beyond the deadline.", name)
+	c.Desc = fmt.Sprintf("Cumulative distributions of %s of %s's baseline and candidate starts, measured in adjacent pairs; misses sit beyond the deadline.", metric, name)
 	return figureOf(c, "Where the candidate's curve lies right of the baseline's, its starts were slower.", data)
+}
+
+// metricSample is a start's value of the metric; ok is false for a miss
+// (+Inf), measurable false when the statistics leave the start out.
+func metricSample(r *result.Record, metric string) (v float64, ok, measurable bool) {
+	if metric == "serving_ms" {
+		v, ok = servingOf(r)
+		return v, ok, r.HasServing() && (ok || r.ServingOutcome != result.OK)
+	}
+	v, ok = readyOf(r)
+	return v, ok, ok || r.Outcome != result.OK
+}
+
+// armDist is an arm's distribution of the metric, or nil.
+func armDist(arm *summary.Scenario, metric string) *summary.CensoredDist {
+	switch {
+	case arm == nil:
+		return nil
+	case metric == "serving_ms":
+		if arm.Serving == nil {
+			return nil
+		}
+		return &arm.Serving.ServingMS
+	}
+	return &arm.ReadyMS
 }
 
 func sortedSamples(ss []readySample) []readySample {
@@ -210,7 +236,7 @@ func sloSection(s *summary.Summary) (section, bool) {
 	t := &table{ID: "slo-table", Head: []string{"scenario", "objective", "observed", "met"}}
 	for i, c := range s.SLOs {
 		obs := ms(c.Observed)
-		if strings.HasPrefix(c.Objective, "miss_rate") && c.Observed.Known {
+		if strings.Contains(c.Objective, "miss_rate") && c.Observed.Known {
 			obs = pctF(c.Observed.V)
 		}
 		met, class := "✓ met", "ok"

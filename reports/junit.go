@@ -57,6 +57,10 @@ func seconds(ms float64) string { return fmt.Sprintf("%.3f", ms/1000) }
 // caseMS is how long a start took to reach its outcome, for the time attribute.
 func caseMS(r *result.Record) float64 {
 	switch {
+	case r.ServingMS != nil:
+		return *r.ServingMS
+	case r.Outcome == result.OK && r.HasServing() && r.ServingOutcome == result.DeadlineExceeded:
+		return r.DeadlineMS
 	case r.ReadyMS != nil:
 		return *r.ReadyMS
 	case r.ExitMS != nil:
@@ -121,6 +125,9 @@ func scenarioSuite(s *summary.Summary, sc *summary.Scenario, recs []*result.Reco
 		js.Cases = append(js.Cases, startCase(sc.Name, r))
 	}
 	js.Cases = append(js.Cases, p95Case(sc))
+	if sc.Serving != nil {
+		js.Cases = append(js.Cases, servingP95Case(sc))
+	}
 	for _, c := range js.Cases {
 		js.Tests++
 		if c.Failure != nil {
@@ -142,6 +149,12 @@ func startCase(name string, r *result.Record) junitCase {
 		Name:      fmt.Sprintf("start_iter_%d_seq_%d", r.Iteration, r.Seq),
 		Classname: "coldstart." + name,
 		Time:      seconds(caseMS(r)),
+	}
+	if r.Outcome == result.OK && r.HasServing() && r.ServingOutcome != result.OK {
+		// Ready, then the first call was not answered as expected.
+		msg := "serving " + string(r.ServingOutcome) + ": " + r.ServingError
+		c.Failure = &junitFailure{Message: msg, Type: "serving_" + string(r.ServingOutcome), Text: r.ServingError + "\n" + r.LogTail}
+		return c
 	}
 	if r.Outcome == result.OK {
 		return c
@@ -179,6 +192,21 @@ func p95Case(sc *summary.Scenario) junitCase {
 	case p95.V > sc.DeadlineMS:
 		c.Failure = &junitFailure{Type: "p95_over_deadline",
 			Message: fmt.Sprintf("p95 ready_ms %s > deadline %s ms", ms(p95), num(sc.DeadlineMS))}
+	}
+	return c
+}
+
+// servingP95Case fails when serving_ms's p95 is censored (or absent).
+func servingP95Case(sc *summary.Scenario) junitCase {
+	c := junitCase{Name: "serving_p95_within_deadline", Classname: "coldstart." + sc.Name, Time: "0.000"}
+	sv := sc.Serving
+	switch p95 := sv.ServingMS.P95; {
+	case p95.Censored:
+		c.Failure = &junitFailure{Type: "serving_p95_censored",
+			Message: fmt.Sprintf("p95 serving_ms %s: censored by %d starts not served of %d measured (deadline %s ms)",
+				ms(p95), sv.Missed(), sv.N, num(sc.DeadlineMS))}
+	case !p95.Known:
+		c.Failure = &junitFailure{Type: "no_starts", Message: "no measured starts with a work request"}
 	}
 	return c
 }

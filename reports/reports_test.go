@@ -96,9 +96,12 @@ func fixture() ([]result.Record, summary.Options) {
 	}
 
 	// py-aiohttp: 1 warmup, 10 measured (6 ok, 2 deadline_exceeded,
-	// 1 oom_killed, 1 exited_before_ready), 2 diagnostic starts.
+	// 1 oom_killed, 1 exited_before_ready), 2 diagnostic starts. Each
+	// measured start sends a work request: 4 of the 6 ready ones are
+	// served, one is not answered in time, one fails.
 	add(result.Record{Scenario: "py-aiohttp", Kind: result.KindWarmup, Image: "coldstart/py-aiohttp:1",
-		Outcome: result.OK, SocketMS: result.F(1800), ReadyMS: result.F(2100), Attempts: 4, Limits: limits(true)})
+		Outcome: result.OK, SocketMS: result.F(1800), ReadyMS: result.F(2100), Attempts: 4, Limits: limits(true),
+		ServingOutcome: result.OK, ServingMS: result.F(2500), ServingAttempts: 1, ServingStatus: 200})
 	outcomes := []result.Outcome{result.OK, result.DeadlineExceeded, result.OK, result.OK, result.OOMKilled,
 		result.OK, result.ExitedBeforeReady, result.OK, result.DeadlineExceeded, result.OK}
 	for i, o := range outcomes {
@@ -107,9 +110,20 @@ func fixture() ([]result.Record, summary.Options) {
 			Cgroup: &result.Sample{CgroupVersion: 1, CPUUsageMS: 180 + float64(i), Periods: 20 + uint64(i),
 				ThrottledPeriods: 18 + uint64(i), ThrottledMS: 1500 + 10*float64(i),
 				MemoryUsage: 30 << 20, MemoryPeak: 34<<20 + uint64(i)<<16, KernelMemoryUsage: 512 << 10}}
+		r.ServingOutcome = o
 		switch o {
 		case result.OK:
 			r.SocketMS, r.ReadyMS, r.LastStatus = result.F(1700+float64(i)*20), result.F(1950+float64(i)*45.5), 200
+			r.ServingOutcome, r.ServingMS, r.ServingAttempts, r.ServingStatus = result.OK, result.F(*r.ReadyMS+300+float64(i)), 1, 200
+			r.ServingCgroup = &result.Sample{CgroupVersion: 1, CPUUsageMS: 230 + float64(i), ThrottledMS: 1800 + 10*float64(i)}
+			switch i {
+			case 7:
+				r.ServingOutcome, r.ServingMS, r.ServingCgroup, r.ServingStatus = result.DeadlineExceeded, nil, nil, 0
+				r.ServingError = "no answer to POST /work within 3s: context deadline exceeded"
+			case 9:
+				r.ServingOutcome, r.ServingMS, r.ServingCgroup, r.ServingStatus = result.CallFailed, nil, nil, 500
+				r.ServingError = "POST /work: call failed: answered 500"
+			}
 		case result.DeadlineExceeded:
 			r.SocketMS, r.LastStatus = result.F(2500), 0
 			r.Error = "not healthy within 3s: connect: connection refused"
@@ -160,7 +174,9 @@ func fixture() ([]result.Record, summary.Options) {
 
 func input() Input {
 	recs, opt := fixture()
-	return Input{Summary: summary.Compute(recs, opt), Records: recs,
+	s := summary.Compute(recs, opt)
+	s.Scenarios[1].Serving.Request = `POST /work -> 200 containing "work-done"`
+	return Input{Summary: s, Records: recs,
 		// goarch of the measuring machine, not of the one rendering.
 		Manifest: result.Manifest{Suite: "seed", Run: "run-1", GOARCH: "arm64"}}
 }
@@ -348,10 +364,20 @@ func TestJUnit(t *testing.T) {
 	total := 0
 	for i, s := range doc.Suites {
 		sc := in.Summary.Scenarios[i]
-		if s.Name != sc.Name || s.Tests != sc.N+1 || len(s.Cases) != s.Tests {
-			t.Errorf("suite %s: tests %d, cases %d, want %d", s.Name, s.Tests, len(s.Cases), sc.N+1)
+		// A start case each, p95, and serving's p95 where the scenario has a work request.
+		extra, missed := 1, sc.Missed()
+		var servingP95 *junitCase
+		if sv := sc.Serving; sv != nil {
+			extra, missed = 2, sv.Missed() // a start not served fails, ready or not
+			servingP95 = &s.Cases[len(s.Cases)-1]
+			if servingP95.Name != "serving_p95_within_deadline" || (servingP95.Failure != nil) != sv.ServingMS.P95.Censored {
+				t.Errorf("suite %s: serving p95 case %+v for %+v", s.Name, servingP95, sv.ServingMS.P95)
+			}
 		}
-		p95 := s.Cases[len(s.Cases)-1]
+		if s.Name != sc.Name || s.Tests != sc.N+extra || len(s.Cases) != s.Tests {
+			t.Errorf("suite %s: tests %d, cases %d, want %d", s.Name, s.Tests, len(s.Cases), sc.N+extra)
+		}
+		p95 := s.Cases[len(s.Cases)-extra]
 		if p95.Name != "p95_within_deadline" || (p95.Failure != nil) != sc.ReadyMS.P95.Censored {
 			t.Errorf("suite %s: p95 case %+v for p95 %+v", s.Name, p95, sc.ReadyMS.P95)
 		}
@@ -361,8 +387,12 @@ func TestJUnit(t *testing.T) {
 				failures++
 			}
 		}
-		if failures != s.Failures || s.Failures != sc.Missed()+btoi(p95.Failure != nil) {
-			t.Errorf("suite %s: failures attr %d, counted %d, misses %d", s.Name, s.Failures, failures, sc.Missed())
+		want := missed + btoi(p95.Failure != nil)
+		if servingP95 != nil {
+			want += btoi(servingP95.Failure != nil)
+		}
+		if failures != s.Failures || s.Failures != want {
+			t.Errorf("suite %s: failures attr %d, counted %d, want %d", s.Name, s.Failures, failures, want)
 		}
 		total += s.Tests
 	}

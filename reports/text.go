@@ -49,6 +49,7 @@ func document(s *summary.Summary) []block {
 		})
 	}
 	doc = append(doc, main)
+	doc = append(doc, servingBlocks(s)...)
 	doc = append(doc, verdictBlocks(s.Paired)...)
 	doc = append(doc, sloBlocks(s.SLOs)...)
 
@@ -83,6 +84,9 @@ func textScenario(sc *summary.Scenario) []block {
 	}
 	if len(extra) > 0 {
 		doc = append(doc, block{para: strings.Join(extra, "; ") + "."})
+	}
+	if sv := sc.Serving; sv != nil {
+		doc = append(doc, block{para: servingOverview(sv)})
 	}
 	doc = append(doc, distributions(sc))
 	doc = append(doc, limitBlocks(sc.Limits)...)
@@ -122,6 +126,11 @@ func distributions(sc *summary.Scenario) block {
 			quantRow("throttled periods", sc.ThrottledPeriods.N, sc.ThrottledPeriods.Quantiles, plain),
 			quantRow("memory peak MiB", sc.MemoryPeak.N, sc.MemoryPeak.Quantiles, mib),
 		}}
+	if sv := sc.Serving; sv != nil {
+		dists.rows = append(dists.rows, quantRow("serving ms", sv.ServingMS.N, sv.ServingMS.Quantiles, ms),
+			quantRow("serving − ready ms", sv.AfterReadyMS.N, sv.AfterReadyMS.Quantiles, ms),
+			quantRow("cpu at serving ms", sv.CPUUsageMS.N, sv.CPUUsageMS.Quantiles, ms))
+	}
 	if sc.DetectLagMS.N > 0 {
 		// Only apps that stamp their listen time (go-hello) have these: the
 		// stamps are the app's word, not a measurement of the harness.

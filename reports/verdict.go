@@ -28,8 +28,8 @@ func verdictBlocks(p *summary.Paired) []block {
 		return nil
 	}
 	doc := []block{{heading: "paired verdict: " + strings.ReplaceAll(p.Verdict, "_", " ")},
-		{para: fmt.Sprintf("candidate against baseline in adjacent pairs of the same run; %s. Rule: regressed when the interval's lower bound is above +%g%%, improved when its upper bound is below -%g%%, no change when it lies within ±%g%%, else inconclusive; intervals at %.4g%% each (%.4g%% family-wise).",
-			p.Method, p.Options.ThresholdPct, p.Options.ThresholdPct, p.Options.ThresholdPct, 100*p.Confidence, 100*p.Options.Confidence)}}
+		{para: fmt.Sprintf("candidate against baseline on %s, in adjacent pairs of the same run; %s. Rule: regressed when the interval's lower bound is above +%g%%, improved when its upper bound is below -%g%%, no change when it lies within ±%g%%, else inconclusive; intervals at %.4g%% each (%.4g%% family-wise).",
+			metricOf(p), p.Method, p.Options.ThresholdPct, p.Options.ThresholdPct, p.Options.ThresholdPct, 100*p.Confidence, 100*p.Options.Confidence)}}
 	t := block{numeric: true, header: []string{"scenario", "verdict", "pairs", "baseline p50 ms", "candidate p50 ms", "change", "interval",
 		"p (slower, Holm)", "misses b/c/both", "miss p (Holm)"}}
 	for _, v := range p.Scenarios {
@@ -55,6 +55,15 @@ func verdictBlocks(p *summary.Paired) []block {
 	notes = append(notes, guard)
 	notes = append(notes, g.Reasons...)
 	return append(doc, block{items: notes})
+}
+
+// metricOf is the metric a verdict was drawn on (ready_ms for runs before
+// the choice existed).
+func metricOf(p *summary.Paired) string {
+	if p.Metric == "" {
+		return "ready_ms"
+	}
+	return p.Metric
 }
 
 func okText(ok bool) string {
@@ -96,7 +105,7 @@ func sloBlocks(cs []summary.SLOCheck) []block {
 	t := block{header: []string{"scenario", "objective", "observed", "met"}}
 	for _, c := range cs {
 		obs := ms(c.Observed)
-		if strings.HasPrefix(c.Objective, "miss_rate") && c.Observed.Known {
+		if strings.Contains(c.Objective, "miss_rate") && c.Observed.Known {
 			obs = fmt.Sprintf("%.1f%%", 100*c.Observed.V)
 		}
 		met := "yes"

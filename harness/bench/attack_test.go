@@ -39,12 +39,16 @@ type hookEngine struct {
 	beforeRemove func(id string)
 }
 
-func (h *hookEngine) Remove(ctx context.Context, id string) error {
+func (h *hookEngine) Remove(ctx context.Context, id string) (err error) {
+	// The removal runs even when the check calls t.Fatal (which ends the
+	// test goroutine through runtime.Goexit, running deferred calls).
+	defer func() { err = h.Docker.Remove(ctx, id) }()
 	if h.beforeRemove != nil {
-		h.beforeRemove(id)
+		check := h.beforeRemove
 		h.beforeRemove = nil
+		check(id)
 	}
-	return h.Docker.Remove(ctx, id)
+	return nil
 }
 
 // attackRunner is newRunner whose engine runs check before the removal.

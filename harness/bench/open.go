@@ -46,7 +46,9 @@ type Config struct {
 }
 
 // DetectionNote describes readiness detection, for the run manifest.
-const DetectionNote = "inotify on the socket's host dir armed before start; then connect+HTTP request, 1 ms between attempts; t0 = monotonic clock just before ContainerStart"
+const DetectionNote = "inotify on the socket's host dir armed before start; then connect+HTTP request, 1 ms between attempts " +
+	"(contract fn: the lsnr.sock link's create event and Fn's check instead); t0 = monotonic clock just before ContainerStart; " +
+	"serving: the work request sent at readiness, once, with the rest of the deadline as its timeout (again only after a connection error)"
 
 // Open prepares a run: it reads and checks the suite (or the interrupted
 // run to resume), connects to the engine, runs setup commands and builds
@@ -151,7 +153,7 @@ func (in *input) describe(m *result.Manifest, base *SocketBase, planned int) {
 	m.Suite, m.SuiteFile, m.SuiteHash, m.SuiteAbs = in.suite.Name, in.suite.File, in.suite.Hash, suiteAbs(in.suite)
 	m.Planned, m.Scenarios, m.Overrides = planned, scenarioNames(in.suite), in.overrides
 	m.PlanOrder, m.PlanSeed, m.Detection = scenario.PlanOrder, in.seed, DetectionNote
-	m.Gate, m.SLOs = in.cfg.Gate.WithDefaults(), sloTargets(in.suite)
+	m.Gate, m.SLOs, m.Serving = in.cfg.Gate.WithDefaults(), sloTargets(in.suite), servingRequests(in.suite)
 	m.SocketBase, m.SocketMount = base.Path, base.Mount
 	if base.Warning != "" {
 		m.Warnings = append(m.Warnings, base.Warning)
@@ -355,7 +357,29 @@ func sloTargets(s *scenario.Suite) map[string]result.SLO {
 	for i := range s.Scenarios {
 		if o := s.Scenarios[i].SLO; o.Any() {
 			out[s.Scenarios[i].Arm()] = result.SLO{P50MS: result.MS(o.P50), P90MS: result.MS(o.P90), P95MS: result.MS(o.P95),
-				P99MS: result.MS(o.P99), MissRate: o.MissRate, HasMissRate: o.HasMissRate}
+				P99MS: result.MS(o.P99), MissRate: o.MissRate, HasMissRate: o.HasMissRate,
+				ServingP50MS: result.MS(o.ServingP50), ServingP90MS: result.MS(o.ServingP90), ServingP95MS: result.MS(o.ServingP95),
+				ServingP99MS: result.MS(o.ServingP99), ServingMissRate: o.ServingMissRate, HasServingMissRate: o.HasServingMissRate}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// servingRequests names each arm's work request, for the manifest and the
+// reports; under contract: fn with the contract's call headers.
+func servingRequests(s *scenario.Suite) map[string]string {
+	out := map[string]string{}
+	for i := range s.Scenarios {
+		sc := &s.Scenarios[i]
+		if sc.Serving == nil {
+			continue
+		}
+		out[sc.Arm()] = sc.Serving.String()
+		if sc.Contract == result.ContractFn {
+			out[sc.Arm()] += " (contract fn: after the lsnr.sock link, with Fn-Call-Id and Fn-Deadline)"
 		}
 	}
 	if len(out) == 0 {

@@ -68,12 +68,22 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 			V: result.Version, Run: r.RunID, Scenario: sc.Name, Variant: sc.Variant, Kind: st.Kind,
 			Iteration: st.Iteration, Seq: seq, Image: sc.Image,
 			DeadlineMS: result.MS(deadline(sc, st)),
-			Cache:      sc.Cache, Calibration: sc.Calibration,
+			Cache:      sc.Cache, Calibration: sc.Calibration, Contract: sc.Contract,
 		}}
+	rec := s.run(ctx)
+	if rec != nil {
+		s.settleServing()
+	}
+	return rec
+}
+
+// run is the phases of One.
+func (s *start) run(ctx context.Context) *result.Record {
+	r, st := s.r, s.st
 	if err := s.socketDir(); err != nil {
 		return s.fail(result.StartFailed, err)
 	}
-	defer r.Sockets.Drop(seq)
+	defer r.Sockets.Drop(s.seq)
 	before := markHost(r.engine())
 	if err := s.create(ctx); err != nil {
 		if errors.Is(err, errInterrupted) {
@@ -86,7 +96,7 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 		s.remove()
 		endWait()
 	}()
-	res, werr, err := s.launch(ctx)
+	p, err := s.launch(ctx)
 	switch {
 	case errors.Is(err, errInterrupted):
 		return nil
@@ -96,7 +106,7 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 		s.inspect()
 		return s.rec
 	}
-	if !s.classify(res, werr) {
+	if !s.classify(p) || !s.classifyServing(p) {
 		return nil
 	}
 	s.hostLoad(before, markHost(r.engine()))
@@ -196,31 +206,22 @@ const waitEndGrace = 2 * time.Second
 
 // launch arms the readiness watch, takes t0, and runs the start call and the
 // probe concurrently: a fast app can be healthy before ContainerStart
-// returns. It returns what the probe saw (res, werr), or err when the start
-// call failed; errInterrupted when the run was cancelled.
-func (s *start) launch(ctx context.Context) (res probe.Result, werr, err error) {
+// returns, and its work request goes at readiness, not after the call. It
+// returns what the probe saw, or err when the start call failed;
+// errInterrupted when the run was cancelled.
+func (s *start) launch(ctx context.Context) (probed, error) {
 	watch, err := s.r.arm(s.dir, path.Base(s.sc.Socket))
 	if err != nil {
-		return res, nil, err
-	}
-	type waited struct {
-		res probe.Result
-		err error
+		return probed{}, err
 	}
 	pctx, pcancel := context.WithCancel(ctx)
 	defer pcancel()
-	waitC := make(chan waited, 1)
-	h := s.sc.Health
-	req := probe.Request{Method: h.Method, Path: h.Path, Status: h.Status, Body: h.Body, Timeout: h.Timeout}
+	waitC := make(chan probed, 1)
 
 	// t0: the harness's monotonic clock immediately before the start call.
 	t0 := time.Now()
 	s.t0 = t0
-	go func() {
-		res, err := watch.Wait(pctx, t0.Add(deadline(s.sc, s.st)), s.exited, req)
-		watch.Close()
-		waitC <- waited{res, err}
-	}()
+	go func() { waitC <- s.probe(pctx, watch, t0) }()
 	sctx, scancel := context.WithTimeout(ctx, callTimeout)
 	err = s.r.Engine.Start(sctx, s.id)
 	scancel()
@@ -230,29 +231,32 @@ func (s *start) launch(ctx context.Context) (res probe.Result, werr, err error) 
 		pcancel()
 		<-waitC
 		if ctx.Err() != nil {
-			return res, nil, errInterrupted
+			return probed{}, errInterrupted
 		}
-		return res, nil, err
+		return probed{}, err
 	}
-	w := <-waitC
-	s.rec.Attempts, s.rec.LastStatus = w.res.Attempts, w.res.LastStatus
-	if !w.res.SocketAt.IsZero() {
-		s.rec.SocketMS = result.F(result.MS(w.res.SocketAt.Sub(t0)))
+	p := <-waitC
+	s.rec.Attempts, s.rec.LastStatus = p.res.Attempts, p.res.LastStatus
+	if !p.res.SocketAt.IsZero() {
+		s.rec.SocketMS = result.F(result.MS(p.res.SocketAt.Sub(t0)))
 	}
-	if !w.res.ReadyAt.IsZero() {
-		s.rec.ReadyMS = result.F(result.MS(w.res.ReadyAt.Sub(t0)))
+	if !p.res.ReadyAt.IsZero() {
+		s.rec.ReadyMS = result.F(result.MS(p.res.ReadyAt.Sub(t0)))
 	}
-	return w.res, w.err, nil
+	return p, nil
 }
 
-// classify turns what the probe saw into the record's outcome, sampling the
-// cgroup first where the container still runs (at readiness: the state
-// before any other call). It returns false when the run was cancelled.
-func (s *start) classify(res probe.Result, werr error) bool {
-	rec := s.rec
+// classify turns what the probe saw of readiness into the record's
+// outcome, sampling the cgroup first where the container still runs (at
+// readiness: the state before any other call). It returns false when the
+// run was cancelled.
+func (s *start) classify(p probed) bool {
+	rec, res, werr := s.rec, p.res, p.err
 	switch {
 	case werr == nil:
-		s.sample()
+		if !p.sampled {
+			s.sample()
+		}
 		rec.Outcome = result.OK
 		if stamp, ok := probe.ListenStamp(res.Body); ok && res.ReadyMono >= stamp {
 			rec.DetectLagMS = result.F(float64(res.ReadyMono-stamp) / 1e6)
@@ -260,6 +264,10 @@ func (s *start) classify(res probe.Result, werr error) bool {
 		if stamp, ok := probe.AnswerStamp(res.Body); ok && res.ReadyMono >= stamp {
 			rec.ProbeLagMS = result.F(float64(res.ReadyMono-stamp) / 1e6)
 		}
+	case errors.Is(werr, probe.ErrContract):
+		// Fn's agent fails the container at this moment; so does the start.
+		rec.Outcome, rec.Error = result.ContractViolation, werr.Error()
+		s.sample()
 	case errors.Is(werr, probe.ErrExited):
 		<-s.exited
 		rec.Outcome = result.ExitedBeforeReady
@@ -274,6 +282,9 @@ func (s *start) classify(res probe.Result, werr error) bool {
 	case errors.Is(werr, probe.ErrDeadline):
 		rec.Outcome = result.DeadlineExceeded
 		rec.Error = fmt.Sprintf("no healthy answer within %v", deadline(s.sc, s.st))
+		if s.sc.Contract == result.ContractFn {
+			rec.Error = fmt.Sprintf("no listener link within %v", deadline(s.sc, s.st))
+		}
 		if res.LastErr != nil {
 			rec.Error += ": last attempt: " + res.LastErr.Error()
 			if res.Refused != nil && !errors.Is(res.LastErr, probe.ErrRefused) {
@@ -289,23 +300,49 @@ func (s *start) classify(res probe.Result, werr error) bool {
 	return true
 }
 
-// sample reads the container's cgroup (usage now and the limits it
-// holds) and how the kernel confines its process.
-func (s *start) sample() {
+// cgroupNow reads the container's cgroup usage now, or nil.
+func (s *start) cgroupNow() *result.Sample {
 	r := s.r
 	if r.Cgroups == nil {
-		return
+		return nil
 	}
 	g, err := r.Cgroups.Open(r.CgroupPath(s.id))
 	if err != nil {
-		return
+		return nil
+	}
+	sm, _ := g.Read()
+	return sm
+}
+
+// sample reads the container's cgroup (usage now and the limits it
+// holds) and how the kernel confines its process.
+func (s *start) sample() {
+	if g := s.sampleCgroup(); g != nil {
+		s.sampleProcess(g)
+	}
+}
+
+// sampleCgroup is sample's cgroup read; it returns the group, nil if none.
+func (s *start) sampleCgroup() *cgroup.Group {
+	r := s.r
+	if r.Cgroups == nil {
+		return nil
+	}
+	g, err := r.Cgroups.Open(r.CgroupPath(s.id))
+	if err != nil {
+		return nil
 	}
 	s.rec.Cgroup, s.enf = g.Read()
-	if r.ProcRoot == "" {
+	return g
+}
+
+// sampleProcess reads how the kernel confines the group's first process.
+func (s *start) sampleProcess(g *cgroup.Group) {
+	if s.r.ProcRoot == "" {
 		return
 	}
 	if pid, err := g.FirstPID(); err == nil {
-		if p, err := cgroup.ReadProcess(r.ProcRoot, pid); err == nil {
+		if p, err := cgroup.ReadProcess(s.r.ProcRoot, pid); err == nil {
 			s.proc = &p
 		}
 	}
@@ -335,7 +372,8 @@ func (s *start) hostLoad(before, after hostMark) {
 // saves about a tenth of the harness's CPU per start.
 func (s *start) inspect() {
 	rec := s.rec
-	if obs, ok := s.r.observed[s.sc]; ok && rec.Outcome == result.OK {
+	served := rec.ServingOutcome == "" || rec.ServingOutcome == result.OK
+	if obs, ok := s.r.observed[s.sc]; ok && rec.Outcome == result.OK && served {
 		rec.OOMKilled = rec.Cgroup != nil && rec.Cgroup.OOMKills > 0
 		s.limits(obs)
 		return
@@ -370,6 +408,9 @@ func (s *start) inspect() {
 		rec.Outcome = result.OOMKilled
 		rec.Error = "OOM-killed before ready"
 	}
+	if rec.Outcome == result.OK && !served && rec.OOMKilled {
+		rec.ServingOutcome, rec.ServingError = result.OOMKilled, "OOM-killed before the work answer"
+	}
 	obs := observation{have: true, conf: st.Confinement, user: st.User,
 		limits: cgroup.Observed{CPUQuota: st.CPUQuota, CPUPeriod: st.CPUPeriod, NanoCPUs: st.NanoCPUs,
 			Memory: st.Memory, MemorySwap: st.MemorySwap, KernelMemory: st.KernelMemory, Pids: st.Pids, CPUShares: st.CPUShares,
@@ -381,7 +422,7 @@ func (s *start) inspect() {
 		s.r.observed[s.sc] = obs
 	}
 	s.limits(obs)
-	if rec.Outcome != result.OK {
+	if rec.Outcome != result.OK || !served {
 		if l, err := s.r.Engine.Logs(ictx, s.id, logTailLines, logTailBytes); err == nil {
 			rec.LogTail = l
 		}

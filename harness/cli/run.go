@@ -77,9 +77,11 @@ func newRunCmd(commandLine []string) *cobra.Command {
 	f := runFlags{commandLine: commandLine}
 	c := &cobra.Command{
 		Use:   "run [flags] [SUITE]",
-		Short: "Run a suite: fresh containers, timed to the first healthy answer",
+		Short: "Run a suite: fresh containers, timed to the first healthy answer (and the first real call)",
 		Long: `Runs every scenario of SUITE (default ` + DefaultSuite + `): fresh containers,
-timed from the start call to the first healthy answer on the app's Unix socket.
+timed from the start call to the first healthy answer on the app's Unix socket,
+and, for a scenario with a work request (serving:), to the first expected
+answer to it (serving_ms); contract: fn starts a function as Fn's agent does.
 The run directory gets manifest.json, runs.jsonl (one fsynced line per start),
 wal.jsonl, summary.json and report.html; the report goes to stdout, progress
 to stderr. A suite with paired scenarios (baseline/candidate) gets the paired
@@ -133,7 +135,7 @@ func runFlagSet(c *cobra.Command, f *runFlags) {
 	fl.StringVar(&f.format, "format", "text", "stdout report: "+strings.Join(reports.Names(), ", "))
 	fl.BoolVar(&f.html, "html", true, "also write "+HTMLReportFile+", the HTML report, into the run directory")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
-	fl.BoolVar(&f.failOnMiss, "fail-on-miss", false, "exit 4 when a measured start misses its deadline or fails")
+	fl.BoolVar(&f.failOnMiss, "fail-on-miss", false, "exit 4 when a measured start misses its deadline or fails, or is not served (a scenario with a work request)")
 	fl.StringVar(&f.resume, "resume", "", "continue the interrupted run in `RUN_DIR`: only the missing starts run")
 	fl.BoolVar(&f.force, "force", false, "with --resume: continue even if the suite, harness version or host changed (recorded)")
 	fl.BoolVar(&f.skipSetup, "skip-setup", false, "do not run the suite's setup commands (their output must already exist; for the harness container)")
@@ -143,6 +145,7 @@ func runFlagSet(c *cobra.Command, f *runFlags) {
 	fl.Float64Var(&f.gate.Confidence, "confidence", result.DefaultConfidence, "paired verdict: family-wise confidence of the intervals and tests")
 	fl.Float64Var(&f.gate.MaxDriftPct, "max-drift", result.DefaultMaxDriftPct, "paired verdict: inconclusive when the calibration workload's p50 moves more than this percent between the halves of the run")
 	fl.Float64Var(&f.gate.MaxContendedShare, "max-contended", result.DefaultMaxContendedShare, "paired verdict: inconclusive when more than this share of paired starts ran under contention")
+	fl.StringVar(&f.gate.Metric, "metric", result.MetricReady, "paired verdict: the metric it is drawn on: ready (ready_ms) or serving (serving_ms, of scenarios with a work request)")
 	fl.Int64Var(&f.seed, "seed", 0, "seed of the order within each pair (0: a random one, recorded in the manifest)")
 	historyFlag(c, &f.history, "record the finished run in this history")
 	fl.StringArrayVar(&f.meta, "meta", nil, "what the job knows about the run, as `KEY=VALUE` (commit=abc123, image=sha256:...), kept with it in the history (repeatable)")
@@ -156,6 +159,9 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 	rf, ok := reports.Lookup(f.format)
 	if !ok {
 		return usagef("--format %q: want one of %s", f.format, strings.Join(reports.Names(), ", "))
+	}
+	if m := f.gate.Metric; m != result.MetricReady && m != result.MetricServing {
+		return usagef("--metric %q: want %s or %s", m, result.MetricReady, result.MetricServing)
 	}
 	hist, err := newHistoryTarget(f.history, f.meta)
 	if err != nil {
@@ -257,6 +263,9 @@ func gateErr(s *summary.Summary, failOnMiss bool) error {
 		for _, sc := range s.Scenarios {
 			if sc.Missed() > 0 {
 				return fmt.Errorf("%w: %s: %d of %d measured starts missed", errMisses, sc.Name, sc.Missed(), sc.N)
+			}
+			if sv := sc.Serving; sv != nil && sv.Missed() > 0 {
+				return fmt.Errorf("%w: %s: %d of %d measured starts not served (%d of them after getting ready)", errMisses, sc.Name, sv.Missed(), sv.N, sv.ReadyNotServed)
 			}
 		}
 	}

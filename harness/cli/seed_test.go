@@ -13,7 +13,7 @@ import (
 )
 
 // One Python scenario of the seed suite end to end, with import-time
-// attribution: builds the Debian base image when missing (debootstrap, a
+// attribution and its work request (serving): builds the Debian base image when missing (debootstrap, a
 // minute on a fresh machine; reused after), the aiohttp app image, runs the
 // starts and checks that aiohttp's modules are in the profile.
 func TestSeedAiohttpWithAttribution(t *testing.T) {
@@ -64,7 +64,27 @@ func TestSeedAiohttpWithAttribution(t *testing.T) {
 			if r.Imports == nil || r.Imports.TotalUS <= 0 {
 				t.Errorf("diagnostic start %d has no import profile", r.Seq)
 			}
+			if r.HasServing() {
+				t.Errorf("diagnostic start %d sent the work request", r.Seq)
+			}
+			continue
 		}
+		// The seed's work request: every other start sends it when ready and
+		// says how it went; a served one is served after it got ready.
+		switch {
+		case !r.HasServing():
+			t.Errorf("start %d has no serving outcome", r.Seq)
+		case r.Outcome != result.OK && r.ServingOutcome != r.Outcome:
+			t.Errorf("start %d: %s, serving %s", r.Seq, r.Outcome, r.ServingOutcome)
+		case r.ServingOutcome == result.OK && (r.ServingMS == nil || *r.ServingMS < *r.ReadyMS || r.ServingStatus != 200):
+			t.Errorf("start %d: served at %v (ready %v), status %d", r.Seq, r.ServingMS, r.ReadyMS, r.ServingStatus)
+		}
+	}
+	if sc.Serving == nil || sc.Serving.N != 2 || !strings.Contains(sc.Serving.Request, "POST /work") {
+		t.Errorf("serving statistics %+v", sc.Serving)
+	}
+	if !strings.Contains(out, "serving p50 ms") {
+		t.Errorf("report lacks the serving table:\n%s", out)
 	}
 	if diag != 3 || sc.ReadyMS.N != 2 {
 		t.Errorf("%d diagnostic records, ready_ms over %d starts; want 3 and 2", diag, sc.ReadyMS.N)

@@ -24,18 +24,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Request is the health request and what counts as healthy.
+// Request is the health request (or the work request) and what counts as
+// the expected answer.
 type Request struct {
 	Method  string
 	Path    string
 	Status  int
-	Body    string        // substring the body must contain; "" = any
+	Body    string        // substring the answer's body must contain; "" = any
 	Timeout time.Duration // per attempt; above the 100 ms CFS period or a throttled app looks dead
 	// Socket opens the file to connect to and refuses anything that is not
 	// a socket the app made; nil is SocketFile. A mode with another
 	// contract (a socket reached through a relative symlink, as Fn's is)
 	// brings its own check.
 	Socket func(path string) (*os.File, error)
+	// Send is the request body (sent with Content-Length) and Headers the
+	// request's own headers, after the harness's Host, User-Agent and
+	// Connection: close.
+	Send    string
+	Headers [][2]string
 }
 
 // Caps on what one attempt reads: an app answering with endless headers
@@ -232,23 +238,10 @@ func (w *Watch) Wait(ctx context.Context, deadline time.Time, exited <-chan stru
 	var r Result
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-
-	// Phase 1: the socket file appears (the create event fires at bind()).
-	if _, err := os.Lstat(w.path); err == nil {
-		r.SocketAt = time.Now()
-	}
-	if r.SocketAt.IsZero() {
-		select {
-		case <-w.created:
-			if _, err := os.Lstat(w.path); err != nil {
-				return r, errors.New("inotify watch failed")
-			}
-			r.SocketAt = time.Now()
-		case <-exited:
-			return r, ErrExited
-		case <-dctx.Done():
-			return r, endErr(ctx)
-		}
+	at, err := w.appeared(ctx, dctx, exited)
+	r.SocketAt = at
+	if err != nil {
+		return r, err
 	}
 
 	// Phase 2: connect + request until healthy. Between bind() and listen()
@@ -301,6 +294,33 @@ func (w *Watch) Wait(ctx context.Context, deadline time.Time, exited <-chan stru
 	}
 }
 
+// WaitSocket blocks until the socket's name appears in the directory (the
+// create event: at bind() for a socket, at symlink() for a link), the
+// deadline passes or exited is closed; it sends no request.
+func (w *Watch) WaitSocket(ctx context.Context, deadline time.Time, exited <-chan struct{}) (time.Time, error) {
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	return w.appeared(ctx, dctx, exited)
+}
+
+// appeared is the first phase of a wait: the name appears.
+func (w *Watch) appeared(ctx, dctx context.Context, exited <-chan struct{}) (time.Time, error) {
+	if _, err := os.Lstat(w.path); err == nil {
+		return time.Now(), nil
+	}
+	select {
+	case <-w.created:
+		if _, err := os.Lstat(w.path); err != nil {
+			return time.Time{}, errors.New("inotify watch failed")
+		}
+		return time.Now(), nil
+	case <-exited:
+		return time.Time{}, ErrExited
+	case <-dctx.Done():
+		return time.Time{}, endErr(ctx)
+	}
+}
+
 func endErr(parent context.Context) error {
 	if parent.Err() != nil {
 		return parent.Err()
@@ -330,17 +350,19 @@ func attempt(ctx context.Context, path string, req Request) (int, string, error)
 	if err != nil {
 		return 0, "", err
 	}
+	return exchange(actx, c, req)
+}
+
+// exchange sends the request on c and reads the answer, within actx; it
+// closes c.
+func exchange(actx context.Context, c net.Conn, req Request) (int, string, error) {
 	defer c.Close()
 	dl, _ := actx.Deadline()
 	c.SetDeadline(dl)
 	// A cancelled run (or an exited app) ends the exchange at once.
 	stop := context.AfterFunc(actx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	head := req.Method + " " + req.Path + " HTTP/1.1\r\nHost: app\r\nUser-Agent: coldstart\r\nConnection: close\r\n"
-	if req.Method != "GET" && req.Method != "HEAD" {
-		head += "Content-Length: 0\r\n"
-	}
-	if _, err := io.WriteString(c, head+"\r\n"); err != nil {
+	if _, err := io.WriteString(c, requestText(req)); err != nil {
 		return 0, "", ctxErr(actx, err)
 	}
 	// The status line and headers may take MaxHeaderBytes (the read-ahead
@@ -360,6 +382,18 @@ func attempt(ctx context.Context, path string, req Request) (int, string, error)
 		return resp.StatusCode, "", ctxErr(actx, err)
 	}
 	return resp.StatusCode, string(b), nil
+}
+
+// requestText is the whole request: head, the request's own headers, body.
+func requestText(req Request) string {
+	head := req.Method + " " + req.Path + " HTTP/1.1\r\nHost: app\r\nUser-Agent: coldstart\r\nConnection: close\r\n"
+	for _, h := range req.Headers {
+		head += h[0] + ": " + h[1] + "\r\n"
+	}
+	if req.Send != "" || (req.Method != "GET" && req.Method != "HEAD") {
+		head += "Content-Length: " + strconv.Itoa(len(req.Send)) + "\r\n"
+	}
+	return head + "\r\n" + req.Send
 }
 
 // ctxErr names the attempt's own timeout or cancellation rather than the

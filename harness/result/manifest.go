@@ -29,14 +29,17 @@ type Manifest struct {
 	SocketMount string `json:"socket_mount,omitempty"`
 	// Warnings are the run's findings before any start (a socket base that
 	// is not a nosuid tmpfs, a build context outside the suite's directory).
-	Warnings    []string          `json:"warnings,omitempty"`
-	Planned     int               `json:"planned"`
-	Scenarios   []string          `json:"scenarios"`
-	Overrides   map[string]string `json:"overrides,omitempty"`
-	PlanOrder   string            `json:"plan_order"`
-	PlanSeed    int64             `json:"plan_seed"`      // draws the order within each pair; a resume replans with it
-	Gate        Gate              `json:"gate"`           // the paired verdict's rule
-	SLOs        map[string]SLO    `json:"slos,omitempty"` // per arm
+	Warnings  []string          `json:"warnings,omitempty"`
+	Planned   int               `json:"planned"`
+	Scenarios []string          `json:"scenarios"`
+	Overrides map[string]string `json:"overrides,omitempty"`
+	PlanOrder string            `json:"plan_order"`
+	PlanSeed  int64             `json:"plan_seed"`      // draws the order within each pair; a resume replans with it
+	Gate      Gate              `json:"gate"`           // the paired verdict's rule
+	SLOs      map[string]SLO    `json:"slos,omitempty"` // per arm
+	// Serving names each arm's work request ("POST /work, 200 containing
+	// work-done"), for the arms that have one.
+	Serving     map[string]string `json:"serving,omitempty"`
 	Detection   string            `json:"detection"`
 	SuiteAbs    string            `json:"suite_abs"`
 	Fingerprint string            `json:"host_fingerprint"`
@@ -95,7 +98,16 @@ type Gate struct {
 	// MaxContendedShare: the share of paired starts that may run under
 	// contention before the verdict is inconclusive.
 	MaxContendedShare float64 `json:"max_contended_share"`
+	// Metric the verdict is drawn on: MetricReady (the default) or
+	// MetricServing (the first work answer, for scenarios that send one).
+	Metric string `json:"metric,omitempty"`
 }
+
+// Metrics a paired verdict can be drawn on.
+const (
+	MetricReady   = "ready"
+	MetricServing = "serving"
+)
 
 // Default gate rule.
 const (
@@ -119,12 +131,15 @@ func (g Gate) WithDefaults() Gate {
 	if g.MaxContendedShare <= 0 {
 		g.MaxContendedShare = DefaultMaxContendedShare
 	}
+	if g.Metric == "" {
+		g.Metric = MetricReady
+	}
 	return g
 }
 
 // SLO are an arm's service-level objectives on its measured starts, as the
 // suite set them: a percentile of ready_ms under a bound (ms, 0 = none), and
-// the largest share of misses.
+// the largest share of misses; the same on serving_ms and serving misses.
 type SLO struct {
 	P50MS       float64 `json:"p50_ms,omitempty"`
 	P90MS       float64 `json:"p90_ms,omitempty"`
@@ -132,4 +147,11 @@ type SLO struct {
 	P99MS       float64 `json:"p99_ms,omitempty"`
 	MissRate    float64 `json:"miss_rate"`
 	HasMissRate bool    `json:"has_miss_rate"`
+
+	ServingP50MS       float64 `json:"serving_p50_ms,omitempty"`
+	ServingP90MS       float64 `json:"serving_p90_ms,omitempty"`
+	ServingP95MS       float64 `json:"serving_p95_ms,omitempty"`
+	ServingP99MS       float64 `json:"serving_p99_ms,omitempty"`
+	ServingMissRate    float64 `json:"serving_miss_rate,omitempty"`
+	HasServingMissRate bool    `json:"has_serving_miss_rate,omitempty"`
 }

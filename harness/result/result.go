@@ -29,10 +29,36 @@ const (
 	OOMKilled         Outcome = "oom_killed"
 	StartFailed       Outcome = "start_failed"
 	EngineError       Outcome = "engine_error"
+	// ContractViolation: under a platform contract (contract: fn) the app
+	// signalled readiness in a way the platform rejects (Fn's agent: a
+	// listener link that is not relative, leaves its directory, or does not
+	// lead to a socket). The start fails at once, as on the platform.
+	ContractViolation Outcome = "contract_violation"
 )
 
-// Outcomes lists every outcome in report order.
-var Outcomes = []Outcome{OK, DeadlineExceeded, ExitedBeforeReady, OOMKilled, StartFailed, EngineError}
+// Outcomes lists every outcome of a start in report order.
+var Outcomes = []Outcome{OK, DeadlineExceeded, ExitedBeforeReady, OOMKilled, StartFailed, EngineError, ContractViolation}
+
+// Serving outcomes only, of a start that got ready.
+const (
+	// CallFailed: the work request got another answer than the expected one
+	// (status, body), or its connection ended without an answer. It is
+	// sent once: a failed call is a failed first call.
+	CallFailed Outcome = "call_failed"
+	// ExitedBeforeServing: the app exited before it answered the work request.
+	ExitedBeforeServing Outcome = "exited_before_serving"
+)
+
+// ServingOutcomes lists every serving outcome in report order. A start
+// that did not get ready has its own outcome as its serving outcome: the
+// reason it has no serving time.
+var ServingOutcomes = []Outcome{OK, DeadlineExceeded, CallFailed, ExitedBeforeServing, ExitedBeforeReady, OOMKilled, StartFailed, EngineError, ContractViolation}
+
+// Contracts a scenario can run under: how the platform starts the app and
+// learns it is ready.
+const (
+	ContractFn = "fn" // Fn's http-stream: FN_* environment, /tmp/iofs/lsnr.sock link, POST /call
+)
 
 // Version of the record schema. 2: limits are numbers (Amount), not text.
 const Version = 2
@@ -85,8 +111,25 @@ type Record struct {
 	Calibration bool      `json:"calibration,omitempty"`
 	Host        *HostLoad `json:"host,omitempty"` // interference during the start
 
-	Cgroup *Sample `json:"cgroup,omitempty"` // at readiness (or at the end for a miss)
-	Limits []Limit `json:"limits,omitempty"` // requested vs observed vs enforced
+	// Serving is the scenario's work request (the first real call), sent
+	// once the app is ready: absent when the scenario has none.
+	// ServingOutcome is ok, or why there is no serving_ms: a start that did
+	// not get ready has its own outcome here; a ready start deadline_exceeded,
+	// call_failed, exited_before_serving, oom_killed or engine_error.
+	// Outcome stays about readiness.
+	ServingMS       *float64 `json:"serving_ms,omitempty"` // t0 -> the first expected answer to the work request
+	ServingOutcome  Outcome  `json:"serving_outcome,omitempty"`
+	ServingError    string   `json:"serving_error,omitempty"`
+	ServingAttempts int      `json:"serving_attempts,omitempty"` // requests sent: 1, more only after a connection error
+	ServingStatus   int      `json:"serving_status,omitempty"`   // status of the last answer to the work request
+	// Contract is the platform contract the start ran under ("fn"), and
+	// CallID the Fn-Call-Id its call carried.
+	Contract string `json:"contract,omitempty"`
+	CallID   string `json:"call_id,omitempty"`
+
+	Cgroup        *Sample `json:"cgroup,omitempty"`         // at readiness (or at the end for a miss)
+	ServingCgroup *Sample `json:"serving_cgroup,omitempty"` // at the work answer
+	Limits        []Limit `json:"limits,omitempty"`         // requested vs observed vs enforced
 	// Hardening is the confinement beyond the limits, requested vs observed vs enforced.
 	Hardening *Hardening `json:"hardening,omitempty"`
 	Imports   *Imports   `json:"imports,omitempty"` // diagnostic starts only
@@ -144,6 +187,10 @@ func Arm(scenario, variant string) string {
 
 // Arm is the series the record belongs to.
 func (r *Record) Arm() string { return Arm(r.Scenario, r.Variant) }
+
+// HasServing reports whether the start was to send a work request: the
+// serving statistics cover only such starts.
+func (r *Record) HasServing() bool { return r.ServingOutcome != "" }
 
 // F returns a pointer to v, for the optional fields.
 func F(v float64) *float64 { return &v }

@@ -66,6 +66,9 @@ func Load(file string, opt Options) (*Suite, error) {
 //	    user: "1000:1000"
 //	    socket: /run/app/app.sock
 //	    health: {method: GET, path: /, status: 200, body: text, timeout: 500ms}
+//	    serving: {method: POST, path: /work, body: '{"n": 3}', headers: {K: v},
+//	              status: 200, contains: text}   # the first real call, after ready
+//	    contract: fn             # Fn's http-stream: FN_* env, lsnr.sock link, POST /call
 //	    limits: {cpus: 0.1 | cpu_quota: µs + cpu_period: µs, memory: 128m,
 //	             memory_swap: 128m | -1, kernel_memory: 128m, pids: 64, cpuset: 0-1}
 //	    deadline: 3s

@@ -16,16 +16,18 @@ import (
 var (
 	topKeys      = []string{"suite", "defaults", "scenarios"}
 	scenarioKeys = []string{"name", "setup", "build", "image", "entrypoint", "command", "env", "user", "security",
-		"socket", "health", "limits", "deadline", "runs", "warmup", "import_time", "cache", "slo",
+		"socket", "health", "serving", "contract", "limits", "deadline", "runs", "warmup", "import_time", "cache", "slo",
 		"calibration", "baseline", "candidate"}
 	// All but name, setup, build, image, calibration and the variants: those
 	// are one scenario's own (refused in defaults with a reason).
-	defaultsKeys = scenarioKeys[4:18]
+	defaultsKeys = scenarioKeys[4:20]
 	// variantKeys are what a baseline or candidate may set over its scenario.
 	variantKeys = []string{"image", "build", "entrypoint", "command", "env", "user", "limits"}
-	sloKeys     = []string{"p50", "p90", "p95", "p99", "miss_rate"}
+	sloKeys     = []string{"p50", "p90", "p95", "p99", "miss_rate",
+		"serving_p50", "serving_p90", "serving_p95", "serving_p99", "serving_miss_rate"}
 	buildKeys   = []string{"context", "dockerfile", "args"}
 	healthKeys  = []string{"method", "path", "status", "body", "timeout"}
+	servingKeys = []string{"method", "path", "body", "headers", "status", "contains"}
 	limitsKeys  = []string{"cpus", "cpu_quota", "cpu_period", "cpu_shares", "memory", "memory_swap", "kernel_memory", "pids", "cpuset"}
 )
 
@@ -42,6 +44,8 @@ type spec struct {
 	entrypoint, command opt[[]string]
 	env                 opt[[]envVar]
 	health              healthSpec
+	serving             servingSpec
+	contract            opt[string]
 	limits              limitsSpec
 	security            securitySpec
 	deadline            opt[time.Duration]
@@ -65,13 +69,17 @@ const (
 )
 
 type sloSpec struct {
-	p50, p90, p95, p99 opt[time.Duration]
-	missRate           opt[float64]
+	p50, p90, p95, p99     opt[time.Duration]
+	missRate               opt[float64]
+	sp50, sp90, sp95, sp99 opt[time.Duration] // on serving_ms
+	servingMissRate        opt[float64]
+	servingKey             *yaml.Node // the first serving_* key written
 }
 
 type envVar struct{ name, value string }
 
 type healthSpec struct {
+	node               *yaml.Node // the health key's value, when written
 	method, path, body opt[string]
 	status             opt[int]
 	timeout            opt[time.Duration]
@@ -108,7 +116,8 @@ func (p *parser) unknown(e entry, field string, known []string, moved map[string
 // Keys written one level off are a common slip: say where they belong.
 var (
 	topMoved      = prefixed("defaults.", defaultsKeys)
-	scenarioMoved = merged(prefixed("limits.", limitsKeys), prefixed("health.", healthKeys))
+	scenarioMoved = merged(merged(prefixed("limits.", limitsKeys), prefixed("health.", healthKeys)),
+		prefixed("serving.", []string{"headers", "contains"}))
 )
 
 func prefixed(prefix string, keys []string) map[string]string {
@@ -211,24 +220,6 @@ func (p *parser) scenarios(k, v *yaml.Node) []spec {
 }
 
 // spec reads a scenario, the defaults, or a variant's overrides.
-func (p *parser) imageRef(n *yaml.Node, f string) opt[string] {
-	v := p.str(n, f)
-	if v.set && !validRef(v.v) {
-		p.errorf(n, f, "bad image reference %s: want [registry/]repository[:tag][@digest], repository in lowercase", quote(v.v))
-		return opt[string]{}
-	}
-	return v
-}
-
-func (p *parser) cacheMode(n *yaml.Node, f string) opt[string] {
-	v := p.str(n, f)
-	if v.set && v.v != CacheWarm && v.v != CacheDrop {
-		p.errorf(n, f, "want %s or %s, got %s", CacheWarm, CacheDrop, quote(v.v))
-		return opt[string]{}
-	}
-	return v
-}
-
 func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 	s := spec{node: n, field: field, mode: mode, given: map[string]bool{}}
 	if isNull(n) && mode == inDefaults {
@@ -255,7 +246,7 @@ func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 		case "name":
 			s.name = p.name(e.v, f)
 		case "image":
-			s.image = p.imageRef(e.v, f)
+			s.image = p.image(e.v, f)
 		case "build":
 			s.build = p.build(e.v, f)
 		case "setup":
@@ -274,6 +265,10 @@ func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 			s.socket = p.socket(e.v, f)
 		case "health":
 			s.health = p.health(e.v, f)
+		case "serving":
+			s.serving = p.serving(e.v, f)
+		case "contract":
+			s.contract = p.contract(e.v, f)
 		case "limits":
 			s.limits = p.limits(e.v, f)
 		case "deadline":
@@ -285,7 +280,7 @@ func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 		case "import_time":
 			s.diag = p.count(e.v, f, 0)
 		case "cache":
-			s.cache = p.cacheMode(e.v, f)
+			s.cache = p.cache(e.v, f)
 		case "calibration":
 			s.calibration = p.boolean(e.v, f)
 		case "slo":
@@ -302,6 +297,26 @@ func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 		}
 	}
 	return s
+}
+
+// image reads an image reference.
+func (p *parser) image(n *yaml.Node, field string) opt[string] {
+	o := p.str(n, field)
+	if o.set && !validRef(o.v) {
+		p.errorf(n, field, "bad image reference %s: want [registry/]repository[:tag][@digest], repository in lowercase", quote(o.v))
+		return opt[string]{}
+	}
+	return o
+}
+
+// cache reads a coldness level.
+func (p *parser) cache(n *yaml.Node, field string) opt[string] {
+	o := p.str(n, field)
+	if o.set && o.v != CacheWarm && o.v != CacheDrop {
+		p.errorf(n, field, "want %s or %s, got %s", CacheWarm, CacheDrop, quote(o.v))
+		return opt[string]{}
+	}
+	return o
 }
 
 // allowedIn reports whether a key may be written where it is, and says why
@@ -330,33 +345,34 @@ func (p *parser) slo(n *yaml.Node, field string) sloSpec {
 	entries, _ := p.mapping(n, field)
 	for _, e := range entries {
 		f := join(field, e.key)
+		if strings.HasPrefix(e.key, "serving_") && o.servingKey == nil {
+			o.servingKey = e.k
+		}
 		switch e.key {
-		case "p50", "p90", "p95", "p99":
+		case "p50", "p90", "p95", "p99", "serving_p50", "serving_p90", "serving_p95", "serving_p99":
 			d, ok := p.duration(e.v, f)
 			switch {
 			case !ok:
 			case d <= 0 || d > maxDeadline:
 				p.errorf(e.v, f, "want a duration above 0 and at most 10m, got %s", e.v.Value)
 			default:
-				v := some(d, e.v, f)
-				switch e.key {
-				case "p50":
-					o.p50 = v
-				case "p90":
-					o.p90 = v
-				case "p95":
-					o.p95 = v
-				default:
-					o.p99 = v
-				}
+				*o.percentile(e.key) = some(d, e.v, f)
 			}
 		case "miss_rate":
 			o.missRate = p.percent(e.v, f)
+		case "serving_miss_rate":
+			o.servingMissRate = p.percent(e.v, f)
 		default:
 			p.unknown(e, field, sloKeys, nil)
 		}
 	}
 	return o
+}
+
+// percentile is the objective a percentile key sets.
+func (o *sloSpec) percentile(key string) *opt[time.Duration] {
+	return map[string]*opt[time.Duration]{"p50": &o.p50, "p90": &o.p90, "p95": &o.p95, "p99": &o.p99,
+		"serving_p50": &o.sp50, "serving_p90": &o.sp90, "serving_p95": &o.sp95, "serving_p99": &o.sp99}[key]
 }
 
 // list reads a list of strings; a single string is a list of one.
@@ -510,37 +526,17 @@ func (p *parser) build(n *yaml.Node, field string) opt[*Build] {
 }
 
 func (p *parser) health(n *yaml.Node, field string) healthSpec {
-	var h healthSpec
+	h := healthSpec{node: n}
 	entries, _ := p.mapping(n, field)
 	for _, e := range entries {
 		f := join(field, e.key)
 		switch e.key {
 		case "method":
-			h.method = p.str(e.v, f)
-			if h.method.set && !isToken(h.method.v) {
-				p.errorf(e.v, f, "not an HTTP method: %s", quote(h.method.v))
-				h.method = opt[string]{}
-			}
+			h.method = p.method(e.v, f)
 		case "path":
-			h.path = p.str(e.v, f)
-			switch {
-			case !h.path.set:
-			case !strings.HasPrefix(h.path.v, "/"):
-				p.errorf(e.v, f, "must start with /, got %s", quote(h.path.v))
-				h.path = opt[string]{}
-			case strings.ContainsFunc(h.path.v, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-				p.errorf(e.v, f, "contains a space or control character; percent-encode it: %s", quote(h.path.v))
-				h.path = opt[string]{}
-			}
+			h.path = p.requestPath(e.v, f)
 		case "status":
-			v, ok := p.integer(e.v, f)
-			switch {
-			case !ok:
-			case v < 100 || v > 599:
-				p.errorf(e.v, f, "want an HTTP status 100..599, got %d", v)
-			default:
-				h.status = some(int(v), e.v, f)
-			}
+			h.status = p.status(e.v, f)
 		case "body":
 			h.body = p.str(e.v, f)
 		case "timeout":
@@ -557,6 +553,44 @@ func (p *parser) health(n *yaml.Node, field string) healthSpec {
 		}
 	}
 	return h
+}
+
+// method reads an HTTP method (a token).
+func (p *parser) method(n *yaml.Node, field string) opt[string] {
+	o := p.str(n, field)
+	if o.set && !isToken(o.v) {
+		p.errorf(n, field, "not an HTTP method: %s", quote(o.v))
+		return opt[string]{}
+	}
+	return o
+}
+
+// requestPath reads a request target: absolute, no space or control character.
+func (p *parser) requestPath(n *yaml.Node, field string) opt[string] {
+	o := p.str(n, field)
+	switch {
+	case !o.set:
+	case !strings.HasPrefix(o.v, "/"):
+		p.errorf(n, field, "must start with /, got %s", quote(o.v))
+	case strings.ContainsFunc(o.v, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+		p.errorf(n, field, "contains a space or control character; percent-encode it: %s", quote(o.v))
+	default:
+		return o
+	}
+	return opt[string]{}
+}
+
+// status reads an expected HTTP status code.
+func (p *parser) status(n *yaml.Node, field string) opt[int] {
+	v, ok := p.integer(n, field)
+	switch {
+	case !ok:
+	case v < 100 || v > 599:
+		p.errorf(n, field, "want an HTTP status 100..599, got %d", v)
+	default:
+		return some(int(v), n, field)
+	}
+	return opt[int]{}
 }
 
 func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
@@ -708,6 +742,8 @@ func (p *parser) merge(s *Suite, d, c *spec) Scenario {
 
 	sc.Security = mergeSecurity(&d.security, &c.security)
 	sc.Limits = p.mergeLimits(&d.limits, &c.limits, sc.Security.Profile)
+	p.applyContract(&sc, d, c)
+	sc.Serving = p.mergeServing(d, c, sc.Contract)
 
 	if c.build.set {
 		sc.Build = c.build.v
@@ -737,6 +773,7 @@ func (p *parser) variants(s *Suite, d, c *spec) []Scenario {
 	if c.baseline == nil && c.candidate == nil {
 		sc := p.merge(s, d, c)
 		sc.SLO = mergeSLO(d.slo, c.slo)
+		p.servingSLOCheck(&sc, d, c)
 		return []Scenario{sc}
 	}
 	if c.calibration.v {
@@ -754,6 +791,7 @@ func (p *parser) variants(s *Suite, d, c *spec) []Scenario {
 		merged := overlay(c, &o)
 		sc := p.merge(s, d, &merged)
 		sc.Variant, sc.SLO = v.name, mergeSLO(d.slo, c.slo)
+		p.servingSLOCheck(&sc, d, c)
 		if o.build.set && !o.image.set && s.Name != "" && sc.Name != "" {
 			sc.Image = "coldstart/" + s.Name + "-" + sc.Name + "-" + v.name + ":latest"
 		}
@@ -789,10 +827,13 @@ func overlay(c, v *spec) spec {
 }
 
 func mergeSLO(d, c sloSpec) SLO {
-	mr := or(c.missRate, d.missRate)
+	mr, smr := or(c.missRate, d.missRate), or(c.servingMissRate, d.servingMissRate)
 	return SLO{
 		P50: or(c.p50, d.p50).v, P90: or(c.p90, d.p90).v, P95: or(c.p95, d.p95).v, P99: or(c.p99, d.p99).v,
 		MissRate: mr.v, HasMissRate: mr.set,
+		ServingP50: or(c.sp50, d.sp50).v, ServingP90: or(c.sp90, d.sp90).v,
+		ServingP95: or(c.sp95, d.sp95).v, ServingP99: or(c.sp99, d.sp99).v,
+		ServingMissRate: smr.v, HasServingMissRate: smr.set,
 	}
 }
 
@@ -832,6 +873,19 @@ func (p *parser) mergeLimits(d, c *limitsSpec, profile string) Limits {
 
 // mergeEnv keeps the defaults' variables first, each overridden in place by the scenario's.
 func mergeEnv(d, c []envVar) []string {
+	vars := mergeVars(d, c)
+	if vars == nil {
+		return nil
+	}
+	out := make([]string, len(vars))
+	for i, v := range vars {
+		out[i] = v.name + "=" + v.value
+	}
+	return out
+}
+
+// mergeVars keeps d's pairs first, each overridden in place by c's of the same name.
+func mergeVars(d, c []envVar) []envVar {
 	if len(d) == 0 && len(c) == 0 {
 		return nil
 	}
@@ -847,9 +901,5 @@ func mergeEnv(d, c []envVar) []string {
 			vars = append(vars, v)
 		}
 	}
-	out := make([]string, len(vars))
-	for i, v := range vars {
-		out[i] = v.name + "=" + v.value
-	}
-	return out
+	return vars
 }

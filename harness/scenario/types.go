@@ -3,6 +3,7 @@
 package scenario
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/coldstart/coldstart/harness/result"
@@ -22,6 +23,16 @@ const (
 	DefaultHealthMethod  = "GET"
 	DefaultHealthStatus  = 200
 	DefaultHealthTimeout = 500 * time.Millisecond
+	DefaultServingStatus = 200
+	// Fn's http-stream contract (contract: fn), as Fn's agent has it
+	// (fnproject/fn api/agent: call.go, agent.go, config.go).
+	FnSocket   = "/tmp/iofs/lsnr.sock" // FN_LISTENER's path; the host dir is mounted at /tmp/iofs
+	FnDeadline = 5 * time.Second       // a function must listen within 5 s (FN_HOT_START_TIMEOUT_MSECS)
+	FnMethod   = "POST"
+	FnPath     = "/call"
+	// fnSocketTarget is the private socket both FDKs bind beside the link
+	// ("phony" + "lsnr.sock"): the longest host path the harness connects to.
+	fnSocketTarget = "phonylsnr.sock"
 	// MaxSunPath is the usable length of sun_path on Linux (108 bytes with the NUL).
 	MaxSunPath = 107
 )
@@ -50,10 +61,16 @@ type Scenario struct {
 	Security   Security
 	Socket     string // absolute path of the app's Unix socket inside the container
 	Health     Health
-	Limits     Limits
-	Deadline   time.Duration
-	Runs       int
-	Warmup     int
+	// Serving is the work request sent once the app is ready (the first
+	// real call); nil when the scenario has none.
+	Serving *Serving
+	// Contract is the platform contract the app is started under: "" (the
+	// harness's own: health request on the socket) or result.ContractFn.
+	Contract string
+	Limits   Limits
+	Deadline time.Duration
+	Runs     int
+	Warmup   int
 	// ImportTime asks for this many extra diagnostic starts with
 	// PYTHONPROFILEIMPORTTIME=1; they are journaled, never part of timing statistics.
 	ImportTime int
@@ -86,10 +103,21 @@ type SLO struct {
 	P50, P90, P95, P99 time.Duration
 	MissRate           float64 // largest share of misses, 0..1
 	HasMissRate        bool    // a miss_rate objective was given (0% is one)
+	// The same objectives on serving_ms and on serving misses.
+	ServingP50, ServingP90, ServingP95, ServingP99 time.Duration
+	ServingMissRate                                float64
+	HasServingMissRate                             bool
 }
 
 // Any reports whether there is at least one objective.
-func (o SLO) Any() bool { return o.P50 > 0 || o.P90 > 0 || o.P95 > 0 || o.P99 > 0 || o.HasMissRate }
+func (o SLO) Any() bool {
+	return o.P50 > 0 || o.P90 > 0 || o.P95 > 0 || o.P99 > 0 || o.HasMissRate || o.AnyServing()
+}
+
+// AnyServing reports whether there is an objective on serving.
+func (o SLO) AnyServing() bool {
+	return o.ServingP50 > 0 || o.ServingP90 > 0 || o.ServingP95 > 0 || o.ServingP99 > 0 || o.HasServingMissRate
+}
 
 // Build describes an image built locally through the engine API, never pulled.
 type Build struct {
@@ -105,6 +133,31 @@ type Health struct {
 	Status  int           // expected status code
 	Body    string        // optional substring the body must contain
 	Timeout time.Duration // per attempt; must exceed the 100 ms CFS period
+}
+
+// Serving is the work request: what a real caller sends first. It is sent
+// once, with what remains of the deadline as its timeout (the first call may
+// wait for an import; a retry would only queue behind it), and sent again
+// only when the connection could not be made.
+type Serving struct {
+	Method   string
+	Path     string
+	Body     string   // request body, sent with Content-Length
+	Headers  []Header // in file order
+	Status   int      // expected status code
+	Contains string   // substring the answer's body must contain; "" = any
+}
+
+// Header is one request header.
+type Header struct{ Name, Value string }
+
+// String describes the request for reports: "POST /work -> 200 containing \"work-done\"".
+func (s *Serving) String() string {
+	out := s.Method + " " + s.Path + " -> " + strconv.Itoa(s.Status)
+	if s.Contains != "" {
+		out += " containing " + strconv.Quote(s.Contains)
+	}
+	return out
 }
 
 // Limits are the resources requested for every start of a scenario. Zero means unset.

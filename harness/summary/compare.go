@@ -45,6 +45,21 @@ type ScenarioDelta struct {
 	// run's share of misses is larger.
 	MissP    float64  `json:"miss_p"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Serving compares serving_ms, when both runs sent the arm's work request.
+	Serving *MetricDelta `json:"serving,omitempty"`
+}
+
+// MetricDelta compares one more metric of a scenario between two runs, as
+// ScenarioDelta does ready_ms.
+type MetricDelta struct {
+	OldN      int     `json:"old_n"`
+	NewN      int     `json:"new_n"`
+	OldMisses int     `json:"old_misses"`
+	NewMisses int     `json:"new_misses"`
+	P50       Delta   `json:"p50"`
+	P95       Delta   `json:"p95"`
+	P         float64 `json:"p_value"`
+	MissP     float64 `json:"miss_p"`
 }
 
 // Delta is a percentile in both runs and the bootstrap confidence interval of
@@ -69,7 +84,7 @@ const bootstrapRounds = 2000
 // reproducible from its journals.
 func Compare(old, new []result.Record, confidence float64) *Comparison {
 	c := &Comparison{Confidence: confidence, Caveat: CompareCaveat,
-		Method: "percentile bootstrap of the change in p50/p95 (" + strconv.Itoa(bootstrapRounds) + " resamples, fixed seed); " +
+		Method: "percentile bootstrap of the change in p50/p95 of ready_ms and of serving_ms (" + strconv.Itoa(bootstrapRounds) + " resamples, fixed seed); " +
 			"Mann-Whitney U (golang.org/x/perf/benchmath) with misses ranked slowest; misses: Fisher's exact test"}
 	a, order := startsByArm(old)
 	b, _ := startsByArm(new)
@@ -78,13 +93,13 @@ func Compare(old, new []result.Record, confidence float64) *Comparison {
 		if len(y.ready) == 0 {
 			continue
 		}
-		d := ScenarioDelta{Name: name, Calibration: x.calibration, OldN: len(x.ready), NewN: len(y.ready),
-			OldMisses: countInf(x.ready), NewMisses: countInf(y.ready)}
-		rng := rand.New(rand.NewSource(1))
-		d.P50 = delta(x, y, 50, confidence, rng)
-		d.P95 = delta(x, y, 95, confidence, rng)
-		d.P = uTest(x.ready, y.ready)
-		d.MissP = fisherGreater(d.NewMisses, d.NewN, d.OldMisses, d.OldN)
+		m := metricDelta(x.ready, y.ready, x.deadline, y.deadline, confidence)
+		d := ScenarioDelta{Name: name, Calibration: x.calibration, OldN: m.OldN, NewN: m.NewN,
+			OldMisses: m.OldMisses, NewMisses: m.NewMisses, P50: m.P50, P95: m.P95, P: m.P, MissP: m.MissP}
+		if len(x.serving) > 0 && len(y.serving) > 0 {
+			sm := metricDelta(x.serving, y.serving, x.deadline, y.deadline, confidence)
+			d.Serving = &sm
+		}
 		d.Warnings = deltaWarnings(x, y)
 		c.Scenarios = append(c.Scenarios, d)
 		if d.Calibration && c.Calibration == nil {
@@ -93,6 +108,17 @@ func Compare(old, new []result.Record, confidence float64) *Comparison {
 		}
 	}
 	return c
+}
+
+// metricDelta compares one metric's values (+Inf for a miss) of two runs.
+func metricDelta(x, y []float64, xdl, ydl, confidence float64) MetricDelta {
+	m := MetricDelta{OldN: len(x), NewN: len(y), OldMisses: countInf(x), NewMisses: countInf(y)}
+	rng := rand.New(rand.NewSource(1))
+	m.P50 = delta(x, y, xdl, ydl, 50, confidence, rng)
+	m.P95 = delta(x, y, xdl, ydl, 95, confidence, rng)
+	m.P = uTest(x, y)
+	m.MissP = fisherGreater(m.NewMisses, m.NewN, m.OldMisses, m.OldN)
+	return m
 }
 
 // Gate is compare's regression rule: a scenario's p50 got slower by more
@@ -111,6 +137,13 @@ func (c *Comparison) Gate(failAbove float64) (bool, string) {
 		if d.MissP < 0.05 {
 			return true, fmt.Sprintf("%s: misses %d of %d -> %d of %d (Fisher exact p = %.3g)", d.Name, d.OldMisses, d.OldN, d.NewMisses, d.NewN, d.MissP)
 		}
+		if v := d.Serving; v != nil && v.P50.CILow.Known && v.P50.CILow.V > failAbove {
+			return true, fmt.Sprintf("%s: p50 serving_ms %s%%, interval [%s%%, %s%%] above %g%%", d.Name,
+				signed(v.P50.Pct), signed(v.P50.CILow), signed(v.P50.CIHigh), failAbove)
+		}
+		if v := d.Serving; v != nil && v.MissP < 0.05 {
+			return true, fmt.Sprintf("%s: serving misses %d of %d -> %d of %d (Fisher exact p = %.3g)", d.Name, v.OldMisses, v.OldN, v.NewMisses, v.NewN, v.MissP)
+		}
 	}
 	return false, ""
 }
@@ -126,6 +159,7 @@ func signed(v Value) string {
 // the comparison checks is alike between the runs.
 type armStarts struct {
 	ready       []float64
+	serving     []float64 // of the starts that sent a work request
 	deadline    float64
 	limits      []result.Limit
 	calibration bool
@@ -151,6 +185,9 @@ func startsByArm(recs []result.Record) (map[string]*armStarts, []string) {
 			order = append(order, arm)
 		}
 		s.ready = append(s.ready, v)
+		if sv, ok := servingValue(r); ok {
+			s.serving = append(s.serving, sv)
+		}
 		s.calibration = s.calibration || r.Calibration
 		if s.limits == nil && len(r.Limits) > 0 {
 			s.limits = r.Limits
@@ -230,10 +267,10 @@ func known(v float64) Value {
 // delta compares one percentile. Resamples whose change is unknown (both
 // sides censored) are kept as unknown: a bound that falls on them is
 // unknown, and an unknown bound is never significant.
-func delta(x, y *armStarts, level, confidence float64, rng *rand.Rand) Delta {
-	sx, sy := slices.Sorted(slices.Values(x.ready)), slices.Sorted(slices.Values(y.ready))
+func delta(x, y []float64, xdl, ydl, level, confidence float64, rng *rand.Rand) Delta {
+	sx, sy := slices.Sorted(slices.Values(x)), slices.Sorted(slices.Values(y))
 	o, n := percentile(sx, level), percentile(sy, level)
-	d := Delta{Old: censoredWithBound(sx, level, x.deadline), New: censoredWithBound(sy, level, y.deadline), Pct: known(pctChange(o, n))}
+	d := Delta{Old: censoredWithBound(sx, level, xdl), New: censoredWithBound(sy, level, ydl), Pct: known(pctChange(o, n))}
 	if len(sx) < 2 || len(sy) < 2 {
 		return d
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/coldstart/coldstart/harness/result"
 )
@@ -19,16 +20,35 @@ const (
 	Inconclusive = "inconclusive"
 )
 
-// PairedMethod names the statistics of the paired verdict.
-const PairedMethod = "per pair d = ln(candidate/baseline ready_ms), a miss on one side only ±Inf, on both 0; " +
+// PairedMethod names the statistics of the paired verdict; METRIC stands
+// for the metric it is drawn on (ready_ms or serving_ms).
+const PairedMethod = "per pair d = ln(candidate/baseline METRIC), a miss on one side only ±Inf, on both 0; " +
 	"Hodges–Lehmann estimate with its signed-rank confidence interval (Bonferroni over the paired scenarios); " +
 	"one-sided Wilcoxon signed-rank test (Holm over the scenarios); misses: McNemar's exact test on the discordant pairs"
+
+// metricName is the record field a verdict metric reads.
+func metricName(metric string) string {
+	if metric == result.MetricServing {
+		return "serving_ms"
+	}
+	return "ready_ms"
+}
+
+// metricValue is a measured start's value of the metric: +Inf for a miss
+// (censored); ok is false when the start cannot be measured on it.
+func metricValue(r *result.Record, metric string) (float64, bool) {
+	if metric == result.MetricServing {
+		return servingValue(r)
+	}
+	return readyValue(r)
+}
 
 // Paired is the paired comparison of a run: per paired scenario, the change
 // of the candidate against the baseline with the host's drift cancelled
 // pair by pair, and the run's stability guard.
 type Paired struct {
 	Method     string          `json:"method"`
+	Metric     string          `json:"metric"` // ready_ms or serving_ms
 	Options    result.Gate     `json:"options"`
 	Confidence float64         `json:"confidence"` // per scenario, after the family-wise correction
 	Guard      Guard           `json:"guard"`
@@ -115,11 +135,17 @@ func (p *Pct) UnmarshalJSON(b []byte) error {
 
 func pctOf(d float64) Pct { return Pct(100 * math.Expm1(d)) }
 
-// pair is one pair's two measured starts.
-type pair struct{ base, cand *result.Record }
+// pair is one pair's two measured starts and their values of the metric
+// (+Inf for a miss).
+type pair struct {
+	base, cand *result.Record
+	b, c       float64
+}
 
-// pairsOf joins the measured starts of each paired scenario by iteration.
-func pairsOf(recs []result.Record) (order []string, pairs map[string][]pair) {
+// pairsOf joins the measured starts of each paired scenario by iteration;
+// order lists every paired scenario, pairs only the starts measurable on
+// the metric.
+func pairsOf(recs []result.Record, metric string) (order []string, pairs map[string][]pair) {
 	pairs = map[string][]pair{}
 	at := map[string]map[int]*pair{}
 	for i := range recs {
@@ -127,12 +153,13 @@ func pairsOf(recs []result.Record) (order []string, pairs map[string][]pair) {
 		if r.Kind != result.KindMeasure || r.Variant == "" {
 			continue
 		}
-		if _, ok := readyValue(r); !ok {
-			continue // malformed: left out, as everywhere
-		}
 		if at[r.Scenario] == nil {
 			at[r.Scenario] = map[int]*pair{}
 			order = append(order, r.Scenario)
+		}
+		v, ok := metricValue(r, metric)
+		if !ok {
+			continue // malformed, or no work request: left out, as everywhere
 		}
 		p := at[r.Scenario][r.Iteration]
 		if p == nil {
@@ -140,9 +167,9 @@ func pairsOf(recs []result.Record) (order []string, pairs map[string][]pair) {
 			at[r.Scenario][r.Iteration] = p
 		}
 		if r.Variant == "baseline" {
-			p.base = r
+			p.base, p.b = r, v
 		} else {
-			p.cand = r
+			p.cand, p.c = r, v
 		}
 	}
 	for _, name := range order {
@@ -166,7 +193,7 @@ func readyOrInf(r *result.Record) float64 {
 
 // logRatio is d for one pair: a miss on one side is ±Inf, on both 0.
 func logRatio(p pair) float64 {
-	b, c := readyOrInf(p.base), readyOrInf(p.cand)
+	b, c := p.b, p.c
 	switch {
 	case math.IsInf(b, 1) && math.IsInf(c, 1):
 		return 0
@@ -181,16 +208,20 @@ func logRatio(p pair) float64 {
 // ComparePaired computes the paired verdict of a run's records; nil when
 // the run has no paired scenario. calibration names the calibration arm.
 func ComparePaired(recs []result.Record, opt result.Gate, calibration string) *Paired {
-	order, pairs := pairsOf(recs)
+	opt = opt.WithDefaults()
+	order, pairs := pairsOf(recs, opt.Metric)
 	if len(order) == 0 {
 		return nil
 	}
-	opt = opt.WithDefaults()
 	m := float64(len(order))
-	p := &Paired{Method: PairedMethod, Options: opt, Confidence: 1 - (1-opt.Confidence)/m}
+	metric := metricName(opt.Metric)
+	p := &Paired{Method: strings.ReplaceAll(PairedMethod, "METRIC", metric), Metric: metric, Options: opt, Confidence: 1 - (1-opt.Confidence)/m}
 	p.Guard = guard(recs, pairs, calibration, opt)
 	for _, name := range order {
 		v := verdictOf(name, pairs[name], p.Confidence, opt)
+		if len(pairs[name]) == 0 && opt.Metric == result.MetricServing {
+			v.Reason = "no pair measured on serving_ms: the scenario sends no work request"
+		}
 		v.Imports = importDiff(recs, name)
 		p.Scenarios = append(p.Scenarios, v)
 	}
@@ -221,8 +252,8 @@ func verdictOf(name string, ps []pair, conf float64, opt result.Gate) PairedVerd
 	var base, cand []float64
 	for i, p := range ps {
 		d[i] = logRatio(p)
-		base, cand = append(base, readyOrInf(p.base)), append(cand, readyOrInf(p.cand))
-		bm, cm := p.base.Outcome != result.OK, p.cand.Outcome != result.OK
+		base, cand = append(base, p.b), append(cand, p.c)
+		bm, cm := math.IsInf(p.b, 1), math.IsInf(p.c, 1)
 		switch {
 		case bm && cm:
 			v.BothMissed++

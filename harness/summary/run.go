@@ -11,6 +11,11 @@ func OfRun(recs []result.Record, m result.Manifest, interrupted bool, journalWar
 	s := Compute(recs, Options{
 		Suite: m.Suite, Run: m.Run, Order: m.Scenarios, Planned: m.Planned, Interrupted: interrupted,
 	})
+	for i := range s.Scenarios {
+		if sv := s.Scenarios[i].Serving; sv != nil {
+			sv.Request = m.Serving[s.Scenarios[i].Name]
+		}
+	}
 	for _, w := range journalWarnings {
 		s.Warnings = append(s.Warnings, Warning{Code: Journal, Message: w})
 	}

@@ -67,6 +67,9 @@ type Scenario struct {
 
 	ReadyMS  CensoredDist `json:"ready_ms"`
 	SocketMS CensoredDist `json:"socket_ms"` // a miss whose socket appeared has a number
+	// Serving is the work request's statistics (serving_ms), for an arm
+	// whose starts send one.
+	Serving *Serving `json:"serving,omitempty"`
 	// Cgroup metrics over the measured starts that have a sample: at
 	// readiness, or at the end for a miss.
 	ThrottledMS      Dist  `json:"throttled_ms"`
@@ -164,17 +167,8 @@ func scenario(name string, recs []result.Record) Scenario {
 	sc.DeadlineMS = deadline(recs)
 
 	var v samples
-	misses := v.collect(&sc, measured)
-	sc.Misses = Counts{}
-	for _, o := range result.Outcomes {
-		if o != result.OK {
-			sc.Misses = append(sc.Misses, OutcomeCount{o, misses[o]})
-			delete(misses, o)
-		}
-	}
-	for _, o := range sortedKeys(misses) {
-		sc.Misses = append(sc.Misses, OutcomeCount{o, misses[o]})
-	}
+	sc.Misses = counts(v.collect(&sc, measured), result.Outcomes)
+	sc.Serving = servingOf(measured, sc.DeadlineMS)
 
 	sc.ReadyMS = censoredDist(v.ready, sc.DeadlineMS)
 	sc.SocketMS = censoredDist(v.socket, sc.DeadlineMS)

@@ -272,7 +272,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	for _, frag := range []string{
 		`"percentile_method": "` + PercentileMethod + `"`,
 		`"max": {"value": null, "censored": true, "bound_ms": 3000}`,
-		`"misses": {"deadline_exceeded":1,"exited_before_ready":0,"oom_killed":1,"start_failed":0,"engine_error":0}`,
+		`"misses": {"deadline_exceeded":1,"exited_before_ready":0,"oom_killed":1,"start_failed":0,"engine_error":0,"contract_violation":0}`,
 		`"weird":1}`,
 		`"stddev_ok": `,
 	} {

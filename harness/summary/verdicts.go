@@ -87,7 +87,8 @@ type SLOCheck struct {
 
 // CheckSLOs checks every arm's objectives, censoring honoured: a percentile
 // that misses decide (shown as > bound) cannot be shown to meet any bound,
-// so it fails; an arm without measured starts fails too.
+// so it fails; an arm without measured starts fails too, and so does an
+// objective on serving for an arm that sends no work request.
 func CheckSLOs(s *Summary, slos map[string]result.SLO) []SLOCheck {
 	var out []SLOCheck
 	for i := range s.Scenarios {
@@ -96,51 +97,81 @@ func CheckSLOs(s *Summary, slos map[string]result.SLO) []SLOCheck {
 		if !ok {
 			continue
 		}
-		for _, q := range []struct {
-			level  float64
-			target float64
-		}{{50, o.P50MS}, {90, o.P90MS}, {95, o.P95MS}, {99, o.P99MS}} {
-			if q.target > 0 {
-				out = append(out, checkPercentile(sc, q.level, q.target))
-			}
+		ready := metricSLO{arm: sc.Name, n: sc.N, missed: sc.Missed(), dist: &sc.ReadyMS}
+		serving := metricSLO{arm: sc.Name, name: "serving ", none: "no serving request"}
+		if sv := sc.Serving; sv != nil {
+			serving.n, serving.missed, serving.dist, serving.none = sv.N, sv.Missed(), &sv.ServingMS, ""
 		}
-		if o.HasMissRate {
-			out = append(out, checkMissRate(sc, o.MissRate))
+		for _, m := range []struct {
+			q  metricSLO
+			ps [4]float64
+			mr float64
+			ok bool
+		}{{ready, [4]float64{o.P50MS, o.P90MS, o.P95MS, o.P99MS}, o.MissRate, o.HasMissRate},
+			{serving, [4]float64{o.ServingP50MS, o.ServingP90MS, o.ServingP95MS, o.ServingP99MS}, o.ServingMissRate, o.HasServingMissRate}} {
+			for j, level := range Levels {
+				if m.ps[j] > 0 {
+					out = append(out, m.q.percentile(level, m.ps[j]))
+				}
+			}
+			if m.ok {
+				out = append(out, m.q.missRate(m.mr))
+			}
 		}
 	}
 	return out
 }
 
-func checkPercentile(sc *Scenario, level, target float64) SLOCheck {
-	v := sc.ReadyMS.At(level)
-	c := SLOCheck{Arm: sc.Name, Objective: fmt.Sprintf("p%g <= %g ms", level, target), Observed: v, Target: target}
+// metricSLO is what an arm's objectives on one metric are checked against.
+type metricSLO struct {
+	arm, name string // name prefixes the objective: "" (ready_ms) or "serving "
+	n, missed int
+	dist      *CensoredDist
+	none      string // why there is nothing to check, if so
+}
+
+func (m metricSLO) percentile(level, target float64) SLOCheck {
+	c := SLOCheck{Arm: m.arm, Objective: fmt.Sprintf("%sp%g <= %g ms", m.name, level, target), Target: target}
+	if m.none != "" {
+		c.Reason = m.none
+		return c
+	}
+	v := m.dist.At(level)
+	c.Observed = v
 	switch {
-	case sc.N == 0:
+	case m.n == 0:
 		c.Reason = "no measured starts"
 	case v.Censored:
-		c.Reason = fmt.Sprintf("p%g is censored (> %g ms): misses decide it, so it cannot be shown to be under %g ms", level, v.Bound, target)
+		c.Reason = fmt.Sprintf("%sp%g is censored (> %g ms): misses decide it, so it cannot be shown to be under %g ms", m.name, level, v.Bound, target)
 	case !v.Known:
 		c.Reason = "no value"
 	default:
 		c.Met = v.V <= target
 		if !c.Met {
-			c.Reason = fmt.Sprintf("p%g is %g ms", level, v.V)
+			c.Reason = fmt.Sprintf("%sp%g is %g ms", m.name, level, v.V)
 		}
 	}
 	return c
 }
 
-func checkMissRate(sc *Scenario, target float64) SLOCheck {
-	c := SLOCheck{Arm: sc.Name, Objective: fmt.Sprintf("miss_rate <= %g%%", 100*target), Target: target}
-	if sc.N == 0 {
+func (m metricSLO) missRate(target float64) SLOCheck {
+	c := SLOCheck{Arm: m.arm, Objective: fmt.Sprintf("%smiss_rate <= %g%%", m.name, 100*target), Target: target}
+	switch {
+	case m.none != "":
+		c.Reason = m.none
+		return c
+	case m.n == 0:
 		c.Reason = "no measured starts"
 		return c
 	}
-	rate := float64(sc.Missed()) / float64(sc.N)
+	rate := float64(m.missed) / float64(m.n)
 	c.Observed = Num(round(rate))
 	c.Met = rate <= target+1e-12
 	if !c.Met {
-		c.Reason = fmt.Sprintf("%d of %d measured starts missed (%.1f%%)", sc.Missed(), sc.N, 100*rate)
+		c.Reason = fmt.Sprintf("%d of %d measured starts missed (%.1f%%)", m.missed, m.n, 100*rate)
+		if m.name != "" {
+			c.Reason = fmt.Sprintf("%d of %d measured starts not served (%.1f%%)", m.missed, m.n, 100*rate)
+		}
 	}
 	return c
 }

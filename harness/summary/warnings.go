@@ -28,9 +28,10 @@ const (
 	UnknownKind      Code = "unknown_kind"
 	OtherRun         Code = "other_run" // records of another run id
 	Contended        Code = "contended"
-	Journal          Code = "journal"   // the journal was repaired (a torn last line dropped)
-	Malformed        Code = "malformed" // records that cannot be measured (ok without ready_ms)
-	Resumed          Code = "resumed"   // the run was resumed after an interruption
+	Journal          Code = "journal"        // the journal was repaired (a torn last line dropped)
+	Malformed        Code = "malformed"      // records that cannot be measured (ok without ready_ms)
+	Resumed          Code = "resumed"        // the run was resumed after an interruption
+	ServingMisses    Code = "serving_misses" // measured starts whose work request got no expected answer
 	// Setup: a finding before any start (a socket base that is not a
 	// nosuid tmpfs, a build context outside the suite's directory).
 	Setup Code = "setup"
@@ -79,6 +80,9 @@ func scenarioWarnings(sc *Scenario, recs []result.Record, limitsFrom int) []Warn
 		}
 		w = append(w, warnf(Misses, "%d of %d measured starts (%.1f%%) not ready within %g ms: %s; their ready time is censored",
 			m, n, 100*float64(m)/float64(n), sc.DeadlineMS, strings.Join(parts, ", ")))
+	}
+	if sc.Serving != nil {
+		w = append(w, servingWarnings(sc.Serving, sc.DeadlineMS)...)
 	}
 	for _, oc := range sc.Misses {
 		if oc.N > 0 && !slices.Contains(result.Outcomes, oc.Outcome) {

@@ -1,5 +1,6 @@
 // Command app is the test workload: one static binary whose behaviour the
-// MODE variable selects, so each test can provoke one outcome. Some modes
+// MODE variable selects, so each test can provoke one outcome (WORK, the
+// work path's: a serving outcome). Some modes
 // are attacks on the host through what a container shares with it (see
 // hostile.go); privdrop is a server that drops privileges in its worker as
 // nginx does.
@@ -82,6 +83,29 @@ func main() {
 			http.Error(w, "warming up", http.StatusInternalServerError)
 			return
 		}
+		if r.URL.Path == "/work" && work(w, l) {
+			return
+		}
 		fmt.Fprintf(w, "ok listen_mono_ns=%d\n", listened)
+		if os.Getenv("WORK") == "exit" {
+			// Healthy once, then gone before any work request can connect.
+			l.Close()
+			go func() { time.Sleep(200 * time.Millisecond); os.Exit(3) }()
+		}
 	}))
+	select {} // WORK=exit: the answer goes out, then the exit above
+}
+
+// work answers the work path as WORK says: "fail" with a 500, "hang" never;
+// otherwise (false) like any other path.
+func work(w http.ResponseWriter, l net.Listener) bool {
+	switch os.Getenv("WORK") {
+	case "fail":
+		http.Error(w, "work failed", http.StatusInternalServerError)
+	case "hang":
+		time.Sleep(time.Hour)
+	default:
+		return false
+	}
+	return true
 }
