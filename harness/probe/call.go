@@ -71,7 +71,7 @@ func Call(ctx context.Context, path string, deadline time.Time, exited <-chan st
 			return r, callEnd(ctx, actx)
 		case dialed:
 			r.LastErr = err
-			return r, fmt.Errorf("%w: %v", ErrCallFailed, err)
+			return r, fmt.Errorf("%w: %w", ErrCallFailed, err)
 		}
 		r.LastErr = err
 		t := time.NewTimer(time.Millisecond)

@@ -179,3 +179,20 @@ func TestWaitSocketLink(t *testing.T) {
 		t.Fatalf("at %v err %v", at.Sub(t0), err)
 	}
 }
+
+// The work request, like the health probe, connects only to a socket file:
+// a symlink put in its place is refused at once, never followed or retried.
+func TestCallRefusesSymlink(t *testing.T) {
+	dir := shortDir(t)
+	n := workServer(t, dir, 0, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "work-done") })
+	time.Sleep(50 * time.Millisecond)
+	link := filepath.Join(dir, "link.sock")
+	if err := os.Symlink("app.sock", link); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	r, err := Call(context.Background(), link, t0.Add(2*time.Second), nil, work)
+	if !errors.Is(err, ErrCallFailed) || !errors.Is(err, ErrRefused) || r.Attempts != 1 || n.Load() != 0 || time.Since(t0) > time.Second {
+		t.Fatalf("err %v attempts %d requests %d after %v; want the refusal, once, at once, nothing sent", err, r.Attempts, n.Load(), time.Since(t0))
+	}
+}
