@@ -89,11 +89,29 @@ type Runner struct {
 		Intend(journal.Intent) error
 	}
 
+	// VerifyEveryStart reads the enforced limits and the process's
+	// confinement back at every start. Without it, a healthy start of a
+	// scenario whose earlier healthy start read them back carries that
+	// reading, as found (its record names it: verified_at_seq): the same
+	// create call sets the same cgroup files. Starts that miss, or were not
+	// served, always read for themselves.
+	VerifyEveryStart bool
+
 	pending []string    // containers whose removal failed because the engine was gone
 	daemons *enginePIDs // the engine's processes, for interference
 	// observed holds, per scenario, what the engine recorded for its first
 	// healthy start (inspect), for the later ones.
 	observed map[*scenario.Scenario]observation
+	// verified holds, per scenario, the first healthy start's read-back in
+	// which every limit and hardening setting held.
+	verified map[*scenario.Scenario]verified
+}
+
+// verified is one start's read-back of what the kernel enforced.
+type verified struct {
+	seq  int
+	enf  *cgroup.Enforced
+	proc *cgroup.Process
 }
 
 // HostDirLen is the length of the host directory bound at the socket's

@@ -495,3 +495,42 @@ func TestLiveCgroupPath(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The first healthy start of a scenario reads the enforced limits and the
+// process back; the later healthy ones carry that reading, say so
+// (verified_at_seq), and still sample their own usage. With
+// VerifyEveryStart every start reads its own.
+func TestLiveVerifiedReadBackCarried(t *testing.T) {
+	for _, every := range []bool{false, true} {
+		r := newRunner(t)
+		r.VerifyEveryStart = every
+		sc := testScenario("carried")
+		var recs []*result.Record
+		for seq := 0; seq < 3; seq++ {
+			rec := r.One(context.Background(), sc, scenario.Start{Kind: result.KindMeasure, Iteration: seq}, seq)
+			if rec == nil || rec.Outcome != result.OK {
+				t.Fatalf("every=%v seq %d: %+v", every, seq, rec)
+			}
+			if rec.Cgroup == nil || rec.Cgroup.CPUUsageMS <= 0 {
+				t.Errorf("every=%v seq %d: no usage sample of its own: %+v", every, seq, rec.Cgroup)
+			}
+			if len(rec.Limits) == 0 || rec.Hardening == nil {
+				t.Fatalf("every=%v seq %d: limits %v hardening %v", every, seq, rec.Limits, rec.Hardening)
+			}
+			recs = append(recs, rec)
+		}
+		for seq, rec := range recs {
+			switch {
+			case every || seq == 0:
+				if rec.VerifiedAt != nil {
+					t.Errorf("every=%v seq %d carries seq %d's reading, want its own", every, seq, *rec.VerifiedAt)
+				}
+			case rec.VerifiedAt == nil || *rec.VerifiedAt != 0:
+				t.Errorf("every=%v seq %d: verified_at %v, want 0", every, seq, rec.VerifiedAt)
+			}
+			if fmt.Sprint(rec.Limits) != fmt.Sprint(recs[0].Limits) || fmt.Sprint(rec.Hardening) != fmt.Sprint(recs[0].Hardening) {
+				t.Errorf("every=%v seq %d: limits or hardening differ from the first start's:\n%v\n%v", every, seq, rec.Limits, recs[0].Limits)
+			}
+		}
+	}
+}

@@ -38,6 +38,7 @@ type Config struct {
 	Gate                result.Gate // the paired verdict\'s rule (zero: the defaults)
 	Force               bool        // resume even if the suite, harness or host changed
 	SkipSetup           bool        // do not run setup commands (their output exists)
+	VerifyEveryStart    bool        // read the enforced limits back at every start (Runner.VerifyEveryStart)
 	SocketBase          string      // short host directory for the per-start socket dirs
 	Harness             string      // the harness's version, for the manifest
 	Args                []string    // the command line, for the manifest
@@ -114,6 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, err
 	}
 	sess.closers = append(sess.closers, func() { sess.Runner.Watcher.Close() })
+	sess.Runner.VerifyEveryStart = cfg.VerifyEveryStart
 	cgv := attachCgroups(sess.Runner, host, cfg.Log)
 	sess.Dir = cfg.Out
 	if sess.Dir == "" {

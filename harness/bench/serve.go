@@ -48,7 +48,7 @@ func (s *start) probe(ctx context.Context, watch *probe.Watch, t0 time.Time) pro
 	}
 	// At readiness, before the work request adds to it (its ~0.3 ms are in
 	// serving_ms); the process's confinement after the answer.
-	g := s.sampleCgroup()
+	g := s.sampleReady()
 	p.sampled, p.called = true, true
 	p.call, p.callErr = probe.Call(ctx, target, dl, s.exited, s.workRequest(dl))
 	if p.callErr == nil {

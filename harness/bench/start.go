@@ -53,6 +53,9 @@ type start struct {
 	exitAt time.Time
 	enf    *cgroup.Enforced
 	proc   *cgroup.Process // the container's process at the sample
+	// carried is the scenario's verified read-back this start stands on,
+	// when it read only its usage at readiness.
+	carried *verified
 }
 
 // One performs one cold start and returns its record, or nil when ctx was
@@ -255,7 +258,9 @@ func (s *start) classify(p probed) bool {
 	switch {
 	case werr == nil:
 		if !p.sampled {
-			s.sample()
+			if g := s.sampleReady(); g != nil {
+				s.sampleProcess(g)
+			}
 		}
 		rec.Outcome = result.OK
 		if stamp, ok := probe.ListenStamp(res.Body); ok && res.ReadyMono >= stamp {
@@ -320,6 +325,24 @@ func (s *start) sample() {
 	if g := s.sampleCgroup(); g != nil {
 		s.sampleProcess(g)
 	}
+}
+
+// sampleReady is sample at readiness: a scenario's verified read-back
+// stands in for the enforced limits and the process (see
+// Runner.VerifyEveryStart); the usage is read every time.
+func (s *start) sampleReady() *cgroup.Group {
+	v, ok := s.r.verified[s.sc]
+	if !ok || s.r.VerifyEveryStart || s.r.Cgroups == nil {
+		g := s.sampleCgroup()
+		return g
+	}
+	g, err := s.r.Cgroups.Open(s.r.CgroupPath(s.id))
+	if err != nil {
+		return nil
+	}
+	s.rec.Cgroup = g.Usage()
+	s.carried = &v
+	return nil // nothing more to read from it
 }
 
 // sampleCgroup is sample's cgroup read; it returns the group, nil if none.
@@ -461,10 +484,52 @@ func (s *start) awaitOOMFlag(ctx context.Context, st engine.State) engine.State 
 // cgroup's own files) side by side, when the cgroup was read; and so the
 // hardening settings (enforced: the container's process, when read).
 func (s *start) limits(obs observation) {
+	healthy := s.rec.Outcome == result.OK && (s.rec.ServingOutcome == "" || s.rec.ServingOutcome == result.OK)
+	if c := s.carried; c != nil {
+		if !healthy {
+			// A start that went wrong after ready reads for itself, while
+			// its container is still there.
+			s.readBack()
+		}
+		if s.enf == nil {
+			s.enf, s.proc = c.enf, c.proc
+			s.rec.VerifiedAt = &c.seq
+		}
+	}
 	if s.enf != nil {
 		s.rec.Limits = cgroup.Compare(s.sc.Limits, obs.limits, *s.enf)
 	}
 	s.rec.Hardening = hardening(s.sc, obs, s.proc, s.r.SocketMount)
+	if healthy && s.rec.VerifiedAt == nil && s.complete() {
+		if s.r.verified == nil {
+			s.r.verified = map[*scenario.Scenario]verified{}
+		}
+		if _, ok := s.r.verified[s.sc]; !ok {
+			s.r.verified[s.sc] = verified{seq: s.seq, enf: s.enf, proc: s.proc}
+		}
+	}
+}
+
+// readBack reads the enforced limits and the process now.
+func (s *start) readBack() {
+	if s.r.Cgroups == nil {
+		return
+	}
+	g, err := s.r.Cgroups.Open(s.r.CgroupPath(s.id))
+	if err != nil {
+		return
+	}
+	if _, enf := g.Read(); enf != nil {
+		s.enf = enf
+		s.sampleProcess(g)
+	}
+}
+
+// complete says whether this start read back the enforced limits and (where
+// the harness reads processes) the process: only such a reading may stand
+// for later starts. What it found is carried as found, held or not.
+func (s *start) complete() bool {
+	return s.enf != nil && (s.r.ProcRoot == "" || s.proc != nil)
 }
 
 // importProfile kills a diagnostic start at readiness and parses its stderr:

@@ -182,6 +182,24 @@ func parseLimit(s string) (int64, error) {
 // Read takes a sample and reads the enforced limits, with one check that the
 // group still exists for both (the runner's call at readiness). Either is nil
 // when it could not be read.
+// Usage is Read without the enforced limits: the usage sample alone, nil
+// when the group is gone or unreadable.
+func (g *Group) Usage() *result.Sample {
+	var (
+		s   result.Sample
+		err error
+	)
+	if g.version == 2 {
+		s, err = g.sampleV2()
+	} else {
+		s, err = g.sampleV1()
+	}
+	if err != nil || !g.alive() {
+		return nil
+	}
+	return &s
+}
+
 func (g *Group) Read() (*result.Sample, *Enforced) {
 	var (
 		s, e       = result.Sample{}, Enforced{}

@@ -63,6 +63,7 @@ type runFlags struct {
 	runs                                        int
 	scenarios                                   []string
 	quiet, failOnMiss, force, skipSetup, html   bool
+	verifyEvery                                 bool
 	maxDuration                                 time.Duration
 	commandLine                                 []string // for the manifest
 	baseline, candidate                         string   // ab: the two images
@@ -138,6 +139,7 @@ func runFlagSet(c *cobra.Command, f *runFlags) {
 	fl.BoolVar(&f.failOnMiss, "fail-on-miss", false, "exit 4 when a measured start misses its deadline or fails, or is not served (a scenario with a work request)")
 	fl.StringVar(&f.resume, "resume", "", "continue the interrupted run in `RUN_DIR`: only the missing starts run")
 	fl.BoolVar(&f.force, "force", false, "with --resume: continue even if the suite, harness version or host changed (recorded)")
+	fl.BoolVar(&f.verifyEvery, "verify-every-start", false, "read the enforced limits and the process's confinement back at every start (default: the first healthy start of each scenario, and every start that misses or is not served; the others carry that reading, named in verified_at_seq)")
 	fl.BoolVar(&f.skipSetup, "skip-setup", false, "do not run the suite's setup commands (their output must already exist; for the harness container)")
 	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write the harness's own CPU profile of the measured part to `FILE` (for harness developers)")
 	fl.DurationVar(&f.maxDuration, "max-duration", 0, "stop scheduling after this long, keep what was measured, exit 124 (0 = no limit)")
@@ -189,7 +191,7 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 	progress := newProgress(stderr, f.quiet)
 	sess, err := bench.Open(ctx, bench.Config{
 		Suite: suite, Out: f.out, Runs: f.runs, Scenarios: f.scenarios,
-		Resume: f.resume, Force: f.force, SkipSetup: f.skipSetup,
+		Resume: f.resume, Force: f.force, SkipSetup: f.skipSetup, VerifyEveryStart: f.verifyEvery,
 		Baseline: f.baseline, Candidate: f.candidate, Seed: f.seed, Gate: f.gate,
 		SocketBase: socketBase(f.socketBase), Harness: FullVersion(),
 		Args: f.commandLine,

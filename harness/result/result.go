@@ -132,7 +132,11 @@ type Record struct {
 	Limits        []Limit `json:"limits,omitempty"`         // requested vs observed vs enforced
 	// Hardening is the confinement beyond the limits, requested vs observed vs enforced.
 	Hardening *Hardening `json:"hardening,omitempty"`
-	Imports   *Imports   `json:"imports,omitempty"` // diagnostic starts only
+	// VerifiedAt is the seq of the start of the same scenario whose
+	// read-back of the enforced limits and hardening this healthy start
+	// carries (see Runner.VerifyEveryStart); absent when it read its own.
+	VerifiedAt *int     `json:"verified_at_seq,omitempty"`
+	Imports    *Imports `json:"imports,omitempty"` // diagnostic starts only
 }
 
 // Sample is what the container's cgroup held at one instant.
