@@ -96,7 +96,7 @@ func measuredByScenario(in Input) (order []string, byName map[string][]*result.R
 		if r.Kind != result.KindMeasure {
 			continue
 		}
-		arm := r.Arm()
+		arm := in.row(r)
 		if _, ok := byName[arm]; !ok {
 			order = append(order, arm)
 		}

@@ -259,8 +259,9 @@ func TestHTMLInBrowser(t *testing.T) {
 			}
 			checkPlots(t, c, st.Plots)
 			checkSummaryFigures(t, c, st)
-			if c.in.Summary.Interrupted != strings.Contains(st.Banner, "Incomplete") {
-				t.Errorf("interrupted %v, banner %q", c.in.Summary.Interrupted, st.Banner)
+			sm := c.in.Summary
+			if incomplete := sm.Interrupted || (sm.Planned > 0 && sm.Completed < sm.Planned); incomplete != strings.Contains(st.Banner, "Incomplete") {
+				t.Errorf("interrupted %v, %d of %d planned starts, banner %q", sm.Interrupted, sm.Completed, sm.Planned, st.Banner)
 			}
 
 			cfg, err := png.DecodeConfig(bytes.NewReader(shot))

@@ -170,8 +170,8 @@ func hostile(t testing.TB) htmlCase {
 // htmlCases: three real runs (a quickstart as it ran; a seed run trimmed to
 // four scenarios and 12 starts each, with import profiles, a calibration
 // workload and a scenario that missed every start; the Fn suite under
-// contract: fn, with serving and one miss), the shared synthetic fixture,
-// and synthetic edge cases.
+// contract: fn, with serving and one miss; a merged swarm run with a node
+// lost), the shared synthetic fixture, and synthetic edge cases.
 func htmlCases(t testing.TB) []htmlCase {
 	recs, opt := fixture()
 	fx := synthetic(t, "fixture", recs, opt)
@@ -180,6 +180,7 @@ func htmlCases(t testing.TB) []htmlCase {
 		loadRunDir(t, filepath.Join("testdata", "html", "quickstart")),
 		loadRunDir(t, filepath.Join("testdata", "html", "seed-trimmed")),
 		loadRunDir(t, filepath.Join("testdata", "html", "fn")),
+		loadRunDir(t, filepath.Join("testdata", "html", "swarm-node-lost")),
 		fx, allMisses(t), interrupted(t), zeroRecords(t), hostile(t), pairedCase(t),
 	}
 }

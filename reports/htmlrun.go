@@ -48,6 +48,9 @@ func runState(s *summary.Summary) string {
 func runSections(in Input) []section {
 	s := in.Summary
 	secs := []section{summarySection(s)}
+	if sec, ok := mergedSection(s); ok {
+		secs = append(secs, sec)
+	}
 	if sec, ok := pairedSection(s, in.Records); ok {
 		secs = append(secs, sec)
 	}
@@ -56,7 +59,7 @@ func runSections(in Input) []section {
 	}
 	for i := range s.Scenarios {
 		sc := &s.Scenarios[i]
-		secs = append(secs, scenarioSection(i, sc, measured(in.Records, sc.Name)))
+		secs = append(secs, scenarioSection(i, sc, measured(in, sc.Name)))
 	}
 	return append(secs, runInfoSection(in))
 }
@@ -562,11 +565,11 @@ func str(v any) string {
 
 // measured returns a scenario's measured starts in run order: the starts
 // its statistics cover.
-func measured(recs []result.Record, name string) []*result.Record {
+func measured(in Input, name string) []*result.Record {
 	var out []*result.Record
-	for i := range recs {
-		r := &recs[i]
-		if r.Arm() == name && isMeasured(r) {
+	for i := range in.Records {
+		r := &in.Records[i]
+		if in.row(r) == name && isMeasured(r) {
 			out = append(out, r)
 		}
 	}

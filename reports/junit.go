@@ -82,7 +82,7 @@ func renderJUnit(w io.Writer, in Input) error {
 	byName := map[string][]*result.Record{}
 	for i := range in.Records {
 		if r := &in.Records[i]; r.Kind == result.KindMeasure {
-			byName[r.Arm()] = append(byName[r.Arm()], r)
+			byName[in.row(r)] = append(byName[in.row(r)], r)
 		}
 	}
 	out := junitSuites{Name: "coldstart " + s.Suite}

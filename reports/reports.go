@@ -20,6 +20,15 @@ type Input struct {
 	Manifest result.Manifest
 }
 
+// row is the summary row a record belongs to: its arm, or "arm @host" when
+// a merged run's hosts were not pooled.
+func (in Input) row(r *result.Record) string {
+	if in.Summary != nil && in.Summary.PerHost {
+		return r.Arm() + " @" + r.Node
+	}
+	return r.Arm()
+}
+
 // Format is one output format.
 type Format struct {
 	Name   string

@@ -50,6 +50,7 @@ func document(s *summary.Summary) []block {
 	}
 	doc = append(doc, main)
 	doc = append(doc, servingBlocks(s)...)
+	doc = append(doc, mergedBlocks(s)...)
 	doc = append(doc, verdictBlocks(s.Paired)...)
 	doc = append(doc, sloBlocks(s.SLOs)...)
 

@@ -406,7 +406,7 @@ func TestLivePrepareRebuildRemovesReplaced(t *testing.T) {
 	for _, content := range []string{"one", "two"} {
 		os.WriteFile(filepath.Join(dir, "f"), []byte(content), 0o644)
 		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY f /f\n"), 0o644)
-		if err := Prepare(ctx, s, live, labels, false, io.Discard); err != nil {
+		if err := Prepare(ctx, s, live, labels, false, false, io.Discard); err != nil {
 			t.Fatal(err)
 		}
 		id, err := live.ImageID(ctx, tag)

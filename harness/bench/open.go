@@ -39,11 +39,16 @@ type Config struct {
 	Force               bool        // resume even if the suite, harness or host changed
 	SkipSetup           bool        // do not run setup commands (their output exists)
 	VerifyEveryStart    bool        // read the enforced limits back at every start (Runner.VerifyEveryStart)
-	SocketBase          string      // short host directory for the per-start socket dirs
-	Harness             string      // the harness's version, for the manifest
-	Args                []string    // the command line, for the manifest
-	Log                 io.Writer
-	Progress            func(done, total int, r *result.Record)
+	NoBuild             bool        // do not build either: the images are on the engine
+	// Shard, when Count > 0, runs only that part of the plan (all shards
+	// share the suite and the seed); InstanceType names the host's kind.
+	Shard        scenario.Shard
+	InstanceType string
+	SocketBase   string   // short host directory for the per-start socket dirs
+	Harness      string   // the harness's version, for the manifest
+	Args         []string // the command line, for the manifest
+	Log          io.Writer
+	Progress     func(done, total int, r *result.Record)
 }
 
 // DetectionNote describes readiness detection, for the run manifest.
@@ -65,7 +70,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, err
 	}
 	cfg = in.cfg
-	sess := &Session{Suite: in.suite, Plan: in.suite.Plan(in.seed), Resume: in.prev != nil}
+	sess := &Session{Suite: in.suite, Plan: in.plan(), Resume: in.prev != nil}
 	ok := false
 	defer func() {
 		if !ok {
@@ -99,7 +104,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 			return nil, err
 		}
 	}
-	if err := Prepare(ctx, in.suite, d, map[string]string{engine.LabelHarness: "1"}, cfg.SkipSetup, cfg.Log); err != nil {
+	if err := Prepare(ctx, in.suite, d, map[string]string{engine.LabelHarness: "1"}, cfg.SkipSetup, cfg.NoBuild, cfg.Log); err != nil {
 		return nil, err
 	}
 	// Leftovers of dead coldstart processes go first; a live concurrent run's stay.
@@ -161,9 +166,27 @@ func (in *input) describe(m *result.Manifest, base *SocketBase, planned int) {
 		m.Warnings = append(m.Warnings, base.Warning)
 	}
 	m.Warnings = append(m.Warnings, in.warnings...)
+	if sh := in.cfg.Shard; sh.Count > 0 {
+		m.Shard = &result.Shard{Index: sh.Index, Count: sh.Count}
+	}
+	m.InstanceType = in.cfg.InstanceType
 	if in.prev != nil {
 		m.Started, m.Args = in.prev.Started, in.prev.Args
 	}
+}
+
+// plan is the run's plan: the suite's, or the shard's part of it (a
+// filter that keeps the plan's order).
+func (in *input) plan() []scenario.Start {
+	plan := in.suite.Plan(in.seed)
+	if in.cfg.Shard.Count == 0 {
+		return plan
+	}
+	var mine []scenario.Start
+	for _, p := range in.cfg.Shard.Positions(plan) {
+		mine = append(mine, plan[p])
+	}
+	return mine
 }
 
 // input is a run's request checked without the engine.
@@ -189,9 +212,13 @@ func readInput(cfg Config) (*input, error) {
 		if err != nil {
 			return nil, &InputError{fmt.Errorf("--resume: %w", err)}
 		}
-		if cfg.Runs > 0 || len(cfg.Scenarios) > 0 || cfg.Out != "" || cfg.Baseline != "" || cfg.Candidate != "" {
-			return nil, &InputError{errors.New("--resume takes the run's own --runs, --scenario and directory from its manifest; do not give them again")}
+		if cfg.Runs > 0 || len(cfg.Scenarios) > 0 || cfg.Out != "" || cfg.Baseline != "" || cfg.Candidate != "" || cfg.Shard.Count > 0 || cfg.InstanceType != "" {
+			return nil, &InputError{errors.New("--resume takes the run's own --runs, --scenario, --shard, --instance-type and directory from its manifest; do not give them again")}
 		}
+		if m.Shard != nil {
+			cfg.Shard = scenario.Shard{Index: m.Shard.Index, Count: m.Shard.Count}
+		}
+		cfg.InstanceType = m.InstanceType
 		in.prev = &m
 		if cfg.Suite == "" {
 			cfg.Suite = m.SuiteAbs

@@ -28,8 +28,10 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 // Prepare runs each scenario's setup commands (once per distinct command, in
 // the suite's directory), builds the images that have a build section, and
-// checks that every image exists locally. Nothing is pulled.
-func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[string]string, skipSetup bool, log io.Writer) error {
+// checks that every image exists locally. Nothing is pulled. skipSetup
+// skips the setup commands; noBuild the builds too (the images were put on
+// the engine beforehand: loaded, or pulled from a registry by the fleet).
+func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[string]string, skipSetup, noBuild bool, log io.Writer) error {
 	ran := map[string]bool{}
 	built := map[string]bool{}
 	for i := range s.Scenarios {
@@ -55,7 +57,7 @@ func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[strin
 				return &InputError{fmt.Errorf("%s:%d:1: scenarios[%d].cache: %v", s.File, sc.Line, i, err)}
 			}
 		}
-		if sc.Build != nil && !built[sc.Image] {
+		if sc.Build != nil && !noBuild && !built[sc.Image] {
 			built[sc.Image] = true
 			l := map[string]string{engine.LabelScenario: sc.Name}
 			for k, v := range labels {
@@ -78,10 +80,17 @@ func Prepare(ctx context.Context, s *scenario.Suite, b Builder, labels map[strin
 			return err
 		}
 		if !ok {
-			return &InputError{fmt.Errorf("%s:%d:1: scenarios[%d].image: image %q is not on this engine, and coldstart never pulls: build it or add a build section", s.File, sc.Line, i, sc.Image)}
+			return &InputError{fmt.Errorf("%s:%d:1: scenarios[%d].image: image %q is not on this engine, and coldstart never pulls: %s", s.File, sc.Line, i, sc.Image, missingHint(noBuild))}
 		}
 	}
 	return nil
+}
+
+func missingHint(noBuild bool) string {
+	if noBuild {
+		return "load it on this engine first (--no-build does not build)"
+	}
+	return "build it or add a build section"
 }
 
 // tailBuffer keeps the last 2 KiB written to it.

@@ -219,6 +219,12 @@ func (s *Session) Run(ctx context.Context) (*RunResult, error) {
 	if err := journal.WriteJSONAtomic(filepath.Join(s.Dir, journal.ManifestFile), &s.Manifest); err != nil {
 		return nil, err
 	}
+	if s.Manifest.Shard != nil {
+		// A merge lists the starts of a shard that never reported from this copy.
+		if err := journal.WriteFileAtomic(filepath.Join(s.Dir, journal.SuiteFile), s.Suite.Source); err != nil {
+			return nil, err
+		}
+	}
 	w, err := journal.Create(runs)
 	if err != nil {
 		return nil, err

@@ -17,7 +17,9 @@ import (
 
 	"github.com/coldstart/coldstart/harness/bench"
 	"github.com/coldstart/coldstart/harness/engine"
+	"github.com/coldstart/coldstart/harness/merge"
 	"github.com/coldstart/coldstart/harness/scenario"
+	"github.com/coldstart/coldstart/harness/swarm"
 )
 
 // Exit codes, documented in the README.
@@ -30,6 +32,7 @@ const (
 	ExitRegressed   = 5   // a paired verdict: the candidate regressed
 	ExitSLO         = 6   // an SLO of the suite was not met
 	ExitUnsure      = 7   // a paired verdict is inconclusive (drift, contention, too few pairs): rerun
+	ExitIncomplete  = 8   // a merged run misses starts: a shard is missing or stopped early
 	ExitMaxDuration = 124 // --max-duration reached (as timeout(1))
 	ExitInterrupted = 130
 	ExitTerminated  = 143
@@ -45,6 +48,7 @@ var (
 	errSLO          = errors.New("SLO not met")
 	errInconclusive = errors.New("inconclusive")
 	errMaxDuration  = errors.New("--max-duration reached")
+	errIncomplete   = errors.New("incomplete")
 )
 
 // usageError is a bad command line: flags, arguments, an unknown command.
@@ -64,10 +68,12 @@ func (e *interrupted) Error() string { return "interrupted by " + e.sig.String()
 // does. A nil error is 0.
 func Code(err error) int {
 	var (
-		intr  *interrupted
-		usage *usageError
-		input *bench.InputError
-		suite *scenario.Errors
+		intr    *interrupted
+		usage   *usageError
+		input   *bench.InputError
+		suite   *scenario.Errors
+		mergeIn *merge.InputError
+		swarmIn *swarm.InputError
 	)
 	switch {
 	case err == nil:
@@ -85,9 +91,11 @@ func Code(err error) int {
 		return ExitSLO
 	case errors.Is(err, errInconclusive):
 		return ExitUnsure
+	case errors.Is(err, errIncomplete), errors.Is(err, swarm.ErrNoShard):
+		return ExitIncomplete
 	case errors.Is(err, errMisses):
 		return ExitMisses
-	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &suite):
+	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &suite), errors.As(err, &mergeIn), errors.As(err, &swarmIn):
 		return ExitBadInput
 	case errors.Is(err, engine.ErrUnreachable):
 		return ExitEngine
@@ -153,6 +161,8 @@ start, and turns the journal into percentiles, reports and exit codes.`,
 		newValidateCmd(),
 		newReportCmd(),
 		newCompareCmd(),
+		newMergeCmd(commandLine),
+		newSwarmCmd(commandLine),
 		newTrendCmd(),
 		newRecordCmd(),
 		newGCCmd(),

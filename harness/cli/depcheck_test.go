@@ -32,16 +32,20 @@ var allowed = map[string][]string{
 	"reports/svgplot":       {},
 	"harness/bench": {"harness/result", "harness/scenario", "harness/journal", "harness/importtime",
 		"harness/probe", "harness/cgroup", "harness/summary", "harness/engine"},
+	"harness/merge": {"harness/result", "harness/scenario", "harness/journal", "harness/summary"},
+	"harness/swarm": {"harness/result", "harness/journal", "harness/engine", "harness/merge"},
 	"harness/cli": {"harness/result", "harness/scenario", "harness/journal", "harness/summary",
-		"harness/engine", "harness/bench", "harness/history", "harness/history/store", "reports"},
+		"harness/engine", "harness/bench", "harness/history", "harness/history/store", "harness/merge", "harness/swarm", "reports"},
 	"harness/cmd/coldstart": {"harness/cli"},
+	// For tests only: private Docker engines and swarm nodes.
+	"harness/internal/privengine": {"harness/engine"},
 }
 
 // noEngine are the packages that must build without the Docker SDK: every
 // renderer (and so `coldstart report`'s library call), the statistics and
 // the parsers.
 var noEngine = []string{"reports", "reports/svgplot", "harness/summary", "harness/journal", "harness/scenario",
-	"harness/result", "harness/probe", "harness/importtime", "harness/history", "harness/history/store"}
+	"harness/result", "harness/probe", "harness/importtime", "harness/history", "harness/history/store", "harness/merge"}
 
 func goList(t *testing.T, args ...string) string {
 	t.Helper()

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coldstart/coldstart/harness/bench"
+	"github.com/coldstart/coldstart/harness/journal"
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
 	"github.com/coldstart/coldstart/harness/summary"
@@ -72,6 +73,8 @@ type runFlags struct {
 	ab                                          bool // the command is ab: a paired comparison is required
 	history                                     string
 	meta                                        []string // KEY=VALUE recorded with the run in the history
+	shard, instanceType                         string   // a part of the plan, on a host of this kind
+	noBuild, frames                             bool
 }
 
 func newRunCmd(commandLine []string) *cobra.Command {
@@ -150,6 +153,10 @@ func runFlagSet(c *cobra.Command, f *runFlags) {
 	fl.StringVar(&f.gate.Metric, "metric", result.MetricReady, "paired verdict: the metric it is drawn on: ready (ready_ms) or serving (serving_ms, of scenarios with a work request)")
 	fl.Int64Var(&f.seed, "seed", 0, "seed of the order within each pair (0: a random one, recorded in the manifest)")
 	historyFlag(c, &f.history, "record the finished run in this history")
+	fl.StringVar(&f.shard, "shard", os.Getenv("COLDSTART_SHARD"), "run only shard `i/N` of the plan (all shards with one --seed; i counts from 1, 0 is N; env COLDSTART_SHARD); merge the shards with coldstart merge")
+	fl.StringVar(&f.instanceType, "instance-type", os.Getenv("COLDSTART_INSTANCE_TYPE"), "the kind of host this runs on, recorded for figures per instance type (env COLDSTART_INSTANCE_TYPE)")
+	fl.BoolVar(&f.noBuild, "no-build", false, "neither run setup commands nor build: the suite's images must be on the engine (a fleet loads or pulls them)")
+	fl.BoolVar(&f.frames, "frames", false, "write the run to stdout as framed JSON lines (manifest, each record as it is journaled, summary, end) for a coordinator such as coldstart swarm run; no report on stdout")
 	fl.StringArrayVar(&f.meta, "meta", nil, "what the job knows about the run, as `KEY=VALUE` (commit=abc123, image=sha256:...), kept with it in the history (repeatable)")
 	c.MarkFlagFilename("out")
 	c.MarkFlagFilename("resume")
@@ -169,11 +176,9 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	suite := ""
-	if len(a) == 1 {
-		suite = a[0]
-	} else if f.resume == "" {
-		suite = DefaultSuite
+	cfg, err := f.config(a)
+	if err != nil {
+		return err
 	}
 	// The harness runs one start at a time and mostly waits: one P saves the
 	// CPU that idle Ps spend spinning and waking (about 20% per start here),
@@ -189,18 +194,54 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 		defer cancel()
 	}
 	progress := newProgress(stderr, f.quiet)
-	sess, err := bench.Open(ctx, bench.Config{
-		Suite: suite, Out: f.out, Runs: f.runs, Scenarios: f.scenarios,
-		Resume: f.resume, Force: f.force, SkipSetup: f.skipSetup, VerifyEveryStart: f.verifyEvery,
-		Baseline: f.baseline, Candidate: f.candidate, Seed: f.seed, Gate: f.gate,
-		SocketBase: socketBase(f.socketBase), Harness: FullVersion(),
-		Args: f.commandLine,
-		Log:  progress.log(), Progress: progress.start,
-	})
+	var frames *frameSink
+	cfg.Log, cfg.Progress = progress.log(), func(done, total int, r *result.Record) {
+		progress.start(done, total, r)
+		frames.record(r)
+	}
+	sess, err := bench.Open(ctx, cfg)
 	if err != nil {
 		return stopped(ctx, err, "before the first start")
 	}
 	defer sess.Close()
+	if f.frames {
+		frames = newFrameSink(stdout, sess.Manifest)
+		stdout = io.Discard // the frames are the output
+	}
+	err = runSession(ctx, f, sess, rf, hist, progress, frames, stdout, stderr)
+	frames.end(err)
+	return err
+}
+
+// config is the run the flags ask for, checked before anything starts.
+func (f runFlags) config(a []string) (bench.Config, error) {
+	suite := ""
+	if len(a) == 1 {
+		suite = a[0]
+	} else if f.resume == "" {
+		suite = DefaultSuite
+	}
+	var sh scenario.Shard
+	if f.shard != "" {
+		var err error
+		if sh, err = scenario.ParseShard(f.shard); err != nil {
+			return bench.Config{}, usagef("--shard: %v", err)
+		}
+	}
+	return bench.Config{
+		Suite: suite, Out: f.out, Runs: f.runs, Scenarios: f.scenarios,
+		Resume: f.resume, Force: f.force, SkipSetup: f.skipSetup || f.noBuild, NoBuild: f.noBuild,
+		VerifyEveryStart: f.verifyEvery,
+		Baseline:         f.baseline, Candidate: f.candidate, Seed: f.seed, Gate: f.gate,
+		Shard: sh, InstanceType: f.instanceType,
+		SocketBase: socketBase(f.socketBase), Harness: FullVersion(),
+		Args: f.commandLine,
+	}, nil
+}
+
+// runSession runs an open session and renders, records and judges its results.
+func runSession(ctx context.Context, f runFlags, sess *bench.Session, rf reports.Format, hist historyTarget,
+	progress *progress, frames *frameSink, stdout, stderr io.Writer) error {
 	if f.ab && !sess.Suite.Paired() {
 		return usagef("ab: suite %s has no paired scenario: give --baseline and --candidate, or baseline:/candidate: in a scenario", sess.Suite.File)
 	}
@@ -216,6 +257,7 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 	res, runErr := sess.Run(ctx)
 	progress.finish()
 	if res != nil && res.Summary != nil {
+		frames.summary(res.Summary)
 		in := reports.Input{Summary: res.Summary, Records: res.Records, Manifest: sess.Manifest}
 		if err := rf.Render(stdout, in); err != nil {
 			return err
@@ -346,4 +388,49 @@ func validate(files []string, flag string, stdout io.Writer) error {
 		return &usageError{errors.Join(errs...)}
 	}
 	return nil
+}
+
+// frameSink sends a run over stdout as frames (journal.FrameWriter) for a
+// coordinator that reads the harness's log. A nil sink sends nothing.
+type frameSink struct {
+	w       *journal.FrameWriter
+	records int
+	err     error // the first failed send: the coordinator will miss frames
+}
+
+func newFrameSink(w io.Writer, m result.Manifest) *frameSink {
+	s := &frameSink{w: journal.NewFrameWriter(w, m.Run)}
+	s.send(journal.FrameManifest, &m)
+	return s
+}
+
+func (s *frameSink) send(kind string, v any) {
+	if err := s.w.Send(kind, v); err != nil && s.err == nil {
+		s.err = err
+	}
+}
+
+func (s *frameSink) record(r *result.Record) {
+	if s != nil {
+		s.records++
+		s.send(journal.FrameRecord, r)
+	}
+}
+
+func (s *frameSink) summary(sum *summary.Summary) {
+	if s != nil {
+		s.send(journal.FrameSummary, sum)
+	}
+}
+
+// end closes the stream with the run's exit code and error.
+func (s *frameSink) end(err error) {
+	if s == nil {
+		return
+	}
+	b := journal.FrameEndBody{Records: s.records, Code: Code(err)}
+	if err != nil {
+		b.Error = err.Error()
+	}
+	s.send(journal.FrameEnd, b)
 }

@@ -104,6 +104,8 @@ func (d *Docker) Host(ctx context.Context) (result.Engine, error) {
 		return result.Engine{}, classify("info", err)
 	}
 	return result.Engine{
+		Name:          info.Name,
+		ID:            info.ID,
 		EngineVersion: v.Version,
 		APIVersion:    v.APIVersion,
 		ClientAPI:     d.c.ClientVersion(),

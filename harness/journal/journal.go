@@ -23,6 +23,8 @@ const (
 	RunsFile     = "runs.jsonl"
 	ManifestFile = "manifest.json"
 	SummaryFile  = "summary.json"
+	// SuiteFile is a shard's copy of its suite file.
+	SuiteFile = "suite.yaml"
 )
 
 // FileMode is the one mode of every file in a run directory (journal, WAL,

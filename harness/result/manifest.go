@@ -44,6 +44,61 @@ type Manifest struct {
 	SuiteAbs    string            `json:"suite_abs"`
 	Fingerprint string            `json:"host_fingerprint"`
 	Resumes     []Resume          `json:"resumes,omitempty"`
+	// Shard says which part of a plan this run measured, when the plan was
+	// split across hosts (coldstart run --shard); nil for a whole plan.
+	Shard *Shard `json:"shard,omitempty"`
+	// InstanceType is the kind of host (a node label), for figures per type.
+	InstanceType string `json:"instance_type,omitempty"`
+	// Merged describes a run merged from shards (coldstart merge).
+	Merged *Merged `json:"merged,omitempty"`
+}
+
+// Shard is one part of a plan: Index of Count (1..Count), all shards
+// sharing the suite and the plan seed.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// Node is the swarm node that ran it, when a coordinator knows it.
+	Node string `json:"node,omitempty"`
+}
+
+// String is "i/N".
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
+
+// Merged is what a merged run was made of: each shard of the plan, found
+// or not, and the rule that decides which hosts' figures may be pooled.
+type Merged struct {
+	Shards []MergedShard `json:"shards"`
+	// MaxHostSpreadPct: hosts agree when their reference arms' p50s are
+	// within this percent of each other (slowest over fastest).
+	MaxHostSpreadPct float64 `json:"max_host_spread_pct"`
+}
+
+// MergedShard is one shard of a merged run.
+type MergedShard struct {
+	Shard        Shard  `json:"shard"`
+	Dir          string `json:"dir,omitempty"` // where it was read from; "" when it never reported
+	Run          string `json:"run,omitempty"`
+	Host         string `json:"host,omitempty"` // short name: the engine's host name
+	Fingerprint  string `json:"host_fingerprint,omitempty"`
+	InstanceType string `json:"instance_type,omitempty"`
+	Planned      int    `json:"planned"`
+	Completed    int    `json:"completed"`
+	Interrupted  bool   `json:"interrupted,omitempty"`
+	// Missing lists the planned starts the shard has no record of.
+	Missing []Missing `json:"missing,omitempty"`
+	// Reason says why the shard is incomplete, as far as known.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Complete reports whether every planned start of the shard has a record.
+func (s MergedShard) Complete() bool { return s.Run != "" && len(s.Missing) == 0 }
+
+// Missing are the iterations of one arm and kind that have no record.
+type Missing struct {
+	Arm        string `json:"arm"`
+	Kind       Kind   `json:"kind"`
+	Iterations []int  `json:"iterations"`
 }
 
 // Resume records one continuation of an interrupted run.
@@ -61,6 +116,8 @@ type Resume struct {
 
 // Engine describes the container engine and the machine under it.
 type Engine struct {
+	Name          string   `json:"name,omitempty"` // the engine host's name
+	ID            string   `json:"id,omitempty"`   // the engine's ID (engines sharing a key file share it)
 	EngineVersion string   `json:"engine_version"`
 	APIVersion    string   `json:"api_version"`
 	ClientAPI     string   `json:"client_api_version"`
@@ -79,9 +136,15 @@ type Engine struct {
 
 // Fingerprint identifies the host a run measured: resuming on another host
 // (or after an engine or kernel upgrade) would mix two machines in one run.
+// The engine's host name tells the machines of a fleet apart: they are
+// otherwise often identical.
 func Fingerprint(e Engine, kernel, cpu string, cores int) string {
-	return fmt.Sprintf("engine %s; api %s; cgroup v%s %s; kernel %s; cpu %s x%d",
-		e.EngineVersion, e.APIVersion, e.CgroupVersion, e.CgroupDriver, kernel, cpu, cores)
+	host := ""
+	if e.Name != "" {
+		host = "host " + e.Name + "; "
+	}
+	return fmt.Sprintf("%sengine %s; api %s; cgroup v%s %s; kernel %s; cpu %s x%d",
+		host, e.EngineVersion, e.APIVersion, e.CgroupVersion, e.CgroupDriver, kernel, cpu, cores)
 }
 
 // Gate is the paired verdict's rule, recorded in the manifest so that a

@@ -137,6 +137,13 @@ type Record struct {
 	// carries (see Runner.VerifyEveryStart); absent when it read its own.
 	VerifiedAt *int     `json:"verified_at_seq,omitempty"`
 	Imports    *Imports `json:"imports,omitempty"` // diagnostic starts only
+
+	// Where the start ran, stamped by a merge of shards (coldstart merge):
+	// the host's short name and fingerprint, its instance type, the shard.
+	Node            string `json:"node,omitempty"`
+	HostFingerprint string `json:"host_fingerprint,omitempty"`
+	InstanceType    string `json:"instance_type,omitempty"`
+	Shard           string `json:"shard,omitempty"` // "i/N"
 }
 
 // Sample is what the container's cgroup held at one instant.

@@ -144,7 +144,7 @@ var bom = []byte("\xef\xbb\xbf")
 
 func (p *parser) parse(data []byte) *Suite {
 	sum := sha256.Sum256(data)
-	suite := &Suite{File: p.file, Hash: hex.EncodeToString(sum[:])}
+	suite := &Suite{File: p.file, Hash: hex.EncodeToString(sum[:]), Source: data}
 	dir, err := filepath.Abs(filepath.Dir(p.file))
 	if err != nil {
 		dir = filepath.Dir(p.file)

@@ -25,10 +25,11 @@ func TestParseFull(t *testing.T) {
 	raw, _ := os.ReadFile("testdata/full.yaml")
 	sum := sha256.Sum256(raw)
 	want := &Suite{
-		Name: "full",
-		File: "testdata/full.yaml",
-		Dir:  dir,
-		Hash: hex.EncodeToString(sum[:]),
+		Name:   "full",
+		File:   "testdata/full.yaml",
+		Dir:    dir,
+		Source: raw,
+		Hash:   hex.EncodeToString(sum[:]),
 		Scenarios: []Scenario{{
 			Name:  "go-hello",
 			Image: "coldstart/full-go-hello:latest",

@@ -43,6 +43,7 @@ type Suite struct {
 	File      string // path as given
 	Dir       string // absolute directory of the file: relative paths resolve against it
 	Hash      string // sha256 of the file's bytes, hex
+	Source    []byte // the file's bytes (a shard keeps a copy: a merge replans from it)
 	Scenarios []Scenario
 }
 

@@ -8,14 +8,17 @@ import (
 // statistics plus the run-level warnings (journal repairs, resumes). The run
 // and `coldstart report` share it, so a report renders what the run printed.
 func OfRun(recs []result.Record, m result.Manifest, interrupted bool, journalWarnings []string) *Summary {
-	s := Compute(recs, Options{
-		Suite: m.Suite, Run: m.Run, Order: m.Scenarios, Planned: m.Planned, Interrupted: interrupted,
-	})
-	for i := range s.Scenarios {
-		if sv := s.Scenarios[i].Serving; sv != nil {
-			sv.Request = m.Serving[s.Scenarios[i].Name]
+	opt := Options{Suite: m.Suite, Run: m.Run, Order: m.Scenarios, Planned: m.Planned, Interrupted: interrupted}
+	if m.Merged != nil {
+		for _, sh := range m.Merged.Shards {
+			opt.Runs = append(opt.Runs, sh.Run)
 		}
 	}
+	s := Compute(recs, opt)
+	if m.Merged != nil {
+		mergedViews(s, recs, m, opt)
+	}
+	withRequests(s, m.Serving)
 	for _, w := range journalWarnings {
 		s.Warnings = append(s.Warnings, Warning{Code: Journal, Message: w})
 	}
@@ -27,7 +30,7 @@ func OfRun(recs []result.Record, m result.Manifest, interrupted bool, journalWar
 		}
 	}
 	s.Paired = ComparePaired(recs, m.Gate, cal)
-	s.SLOs = CheckSLOs(s, m.SLOs)
+	s.SLOs = CheckSLOs(s, perHostSLOs(s, m.SLOs))
 	for _, w := range m.Warnings {
 		s.Warnings = append(s.Warnings, Warning{Code: Setup, Message: w})
 	}

@@ -22,6 +22,9 @@ type Options struct {
 	Order       []string // scenario order; scenarios only in records follow in first-seen order
 	Planned     int      // starts in the plan, all kinds; 0 if unknown
 	Interrupted bool
+	// Runs are the run ids of a merged run's shards: their records are
+	// this run's, not another run's.
+	Runs []string
 }
 
 // Summary is summary.json.
@@ -40,6 +43,15 @@ type Summary struct {
 	Paired *Paired `json:"paired,omitempty"`
 	// SLOs are the suite's objectives checked on this run.
 	SLOs []SLOCheck `json:"slos,omitempty"`
+
+	// A merged run (coldstart merge): its shards (which are incomplete, and
+	// which starts they miss), its figures per host, and the pooling
+	// decisions. PerHost: the hosts do not agree, so Scenarios are one row
+	// per arm and host and nothing is pooled across hosts.
+	Shards  []result.MergedShard `json:"shards,omitempty"`
+	Hosts   []Host               `json:"hosts,omitempty"`
+	Pools   []Pool               `json:"pools,omitempty"`
+	PerHost bool                 `json:"per_host,omitempty"`
 }
 
 // Cost is what the harness itself spent on the measured part of a run.
@@ -56,6 +68,7 @@ type Scenario struct {
 	Name        string  `json:"name"`               // the arm: "app", or "app [candidate]" for a paired scenario's variant
 	Scenario    string  `json:"scenario,omitempty"` // of a variant: its scenario ("app")
 	Variant     string  `json:"variant,omitempty"`
+	Host        string  `json:"host,omitempty"` // of a merged run's per-host row
 	Image       string  `json:"image"`
 	DeadlineMS  float64 `json:"deadline_ms"`
 	N           int     `json:"n"`      // measured starts

@@ -38,6 +38,8 @@ const (
 	// HardeningNotEnforced: a hardening setting the kernel (or engine) does
 	// not hold as requested.
 	HardeningNotEnforced Code = "hardening_not_enforced"
+	ShardIncomplete      Code = "shard_incomplete" // a merged run's shard is missing starts
+	NotPooled            Code = "not_pooled"       // a merged run's hosts disagree: figures per host
 )
 
 // Warning is a non-fatal finding, carried as data.
@@ -161,7 +163,7 @@ func runWarnings(recs []result.Record, opt Options) []Warning {
 		default:
 			kinds[r.Kind]++
 		}
-		if opt.Run != "" && r.Run != opt.Run {
+		if opt.Run != "" && r.Run != opt.Run && !slices.Contains(opt.Runs, r.Run) {
 			runs[r.Run]++
 		}
 	}
