@@ -178,6 +178,20 @@ func testDeadline() time.Duration {
 
 func oneStart(t *testing.T, r *Runner, sc *scenario.Scenario) *result.Record {
 	t.Helper()
+	rec := startOnce(t, r, sc)
+	if rec.Outcome == result.DeadlineExceeded && rec.SocketMS == nil && rec.StartCallMS > rec.DeadlineMS/2 {
+		// The engine took most of the deadline to start the container (seen:
+		// 4.5 and 9.4 s on this shared machine while other suites hammered
+		// the engine): the start says nothing about the app or the probe.
+		t.Skipf("the engine's start call took %.0f ms of the %.0f ms deadline: too slow to test here", rec.StartCallMS, rec.DeadlineMS)
+	}
+	return rec
+}
+
+// startOnce is one measured start, logged and checked for its phases, for
+// tests that expect a miss: a slow engine does not make their outcome wrong.
+func startOnce(t *testing.T, r *Runner, sc *scenario.Scenario) *result.Record {
+	t.Helper()
 	rec := r.One(context.Background(), sc, scenario.Start{Kind: result.KindMeasure}, 0)
 	if rec == nil {
 		t.Fatal("no record")
@@ -185,12 +199,6 @@ func oneStart(t *testing.T, r *Runner, sc *scenario.Scenario) *result.Record {
 	t.Logf("%s: outcome=%s create=%.1f start_call=%.1f socket=%v ready=%v exit=%v attempts=%d remove=%.1f err=%q log=%q",
 		sc.Name, rec.Outcome, rec.CreateMS, rec.StartCallMS, deref(rec.SocketMS), deref(rec.ReadyMS), deref(rec.ExitMS),
 		rec.Attempts, rec.RemoveMS, rec.Error, rec.LogTail)
-	if rec.Outcome == result.DeadlineExceeded && rec.SocketMS == nil && rec.StartCallMS > rec.DeadlineMS/2 {
-		// The engine took most of the deadline to start the container (seen:
-		// 4.5 and 9.4 s on this shared machine while other suites hammered
-		// the engine): the start says nothing about the app or the probe.
-		t.Skipf("the engine's start call took %.0f ms of the %.0f ms deadline: too slow to test here", rec.StartCallMS, rec.DeadlineMS)
-	}
 	if rec.CreateMS <= 0 || rec.StartCallMS <= 0 || rec.RemoveMS <= 0 {
 		t.Errorf("phases not all timed: create %v start %v remove %v", rec.CreateMS, rec.StartCallMS, rec.RemoveMS)
 	}
@@ -273,7 +281,10 @@ func TestLiveNoSocket(t *testing.T) {
 	r := newRunner(t)
 	sc := testScenario("nosocket", "MODE=nosocket")
 	sc.Deadline = 1500 * time.Millisecond
-	rec := oneStart(t, r, sc)
+	// The expected miss: however long the engine takes to start the
+	// container (3.8-6.7 s under emulation in CI's VM cells), the app never
+	// binds, so the outcome must be deadline_exceeded all the same.
+	rec := startOnce(t, r, sc)
 	if rec.Outcome != result.DeadlineExceeded {
 		t.Fatalf("outcome %s, want deadline_exceeded", rec.Outcome)
 	}
