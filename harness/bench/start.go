@@ -456,7 +456,10 @@ func (s *start) inspect() {
 }
 
 // oomGrace bounds the wait for an engine to flag an OOM kill it has seen.
-const oomGrace = time.Second
+// One second was not enough under emulation (CI's trixie cell, Docker 26 on
+// cgroup v2, 2026-12-07: an OOM-killed start recorded as exited_before_ready).
+// Only a container that died of SIGKILL without the flag waits for it.
+const oomGrace = 5 * time.Second
 
 // awaitOOMFlag re-inspects a container killed by SIGKILL (exit 137) that the
 // engine has not flagged OOMKilled yet: the engine learns of an OOM kill from
@@ -468,7 +471,7 @@ func (s *start) awaitOOMFlag(ctx context.Context, st engine.State) engine.State 
 		return st
 	}
 	for end := time.Now().Add(oomGrace); time.Now().Before(end); {
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 		again, err := s.r.Engine.Inspect(ctx, s.id)
 		if err != nil {
 			return st
