@@ -137,7 +137,7 @@ func (r *Runner) Execute(ctx context.Context, s *scenario.Suite, plan []scenario
 		}
 		sc := &s.Scenarios[st.Scenario]
 		if r.WAL != nil {
-			in := journal.Intent{Seq: seq, Scenario: sc.Name, Variant: sc.Variant, Kind: st.Kind, Iteration: st.Iteration,
+			in := journal.Intent{Seq: seq, Scenario: sc.Name, Variant: sc.Variant, Cell: sc.Cell, Kind: st.Kind, Iteration: st.Iteration,
 				Container: ContainerName(r.Tag, seq), Time: time.Now().UTC()}
 			if err := r.WAL.Intend(in); err != nil {
 				return done, fmt.Errorf("%w: %v", ErrJournal, err)

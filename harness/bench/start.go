@@ -68,7 +68,7 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 		clean:  context.WithoutCancel(ctx),
 		exited: make(chan struct{}),
 		rec: &result.Record{
-			V: result.Version, Run: r.RunID, Scenario: sc.Name, Variant: sc.Variant, Kind: st.Kind,
+			V: result.Version, Run: r.RunID, Scenario: sc.Name, Variant: sc.Variant, Cell: sc.Cell, Sweep: sc.Sweep, Kind: st.Kind,
 			Iteration: st.Iteration, Seq: seq, Image: sc.Image,
 			DeadlineMS: result.MS(deadline(sc, st)),
 			Cache:      sc.Cache, Calibration: sc.Calibration, Contract: sc.Contract,
@@ -586,6 +586,9 @@ func (r *Runner) spec(sc *scenario.Scenario, st scenario.Start, seq int, dir str
 	}
 	if sc.Variant != "" {
 		labels[engine.LabelVariant] = sc.Variant
+	}
+	if sc.Cell != "" {
+		labels[engine.LabelCell] = sc.Cell
 	}
 	for k, v := range r.Labels {
 		labels[k] = v
