@@ -49,6 +49,7 @@ func document(s *summary.Summary) []block {
 		})
 	}
 	doc = append(doc, main)
+	doc = append(doc, sweepBlocks(s)...)
 	doc = append(doc, servingBlocks(s)...)
 	doc = append(doc, mergedBlocks(s)...)
 	doc = append(doc, verdictBlocks(s.Paired)...)
