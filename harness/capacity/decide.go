@@ -108,9 +108,9 @@ func logChoose(n, k int) float64 {
 // censored start is +Inf (above the deadline).
 type Quantile struct {
 	Level      float64 `json:"level"`
-	MS         float64 `json:"ms"` // type-7 interpolation; +Inf: censored
-	LowMS      float64 `json:"low_ms"`
-	HighMS     float64 `json:"high_ms"` // +Inf: the interval reaches a censored start
+	MS         float64 `json:"ms"`      // type-7 interpolation; +Inf: censored
+	LowMS      float64 `json:"low_ms"`  // NaN (null): too few starts for a lower bound
+	HighMS     float64 `json:"high_ms"` // +Inf: the interval reaches a censored start; NaN (null): too few starts for an upper bound
 	Confidence float64 `json:"confidence"`
 	N          int     `json:"n"`
 }
@@ -163,7 +163,8 @@ func QuantileOf(recs []result.Record, level, confidence float64) Quantile {
 		}
 		u = j
 	}
-	q.LowMS, q.HighMS = math.Inf(-1), math.Inf(1)
+	// Too few starts for a bound on a side: NaN (no bound), not infinity.
+	q.LowMS, q.HighMS = math.NaN(), math.NaN()
 	if l >= 1 {
 		q.LowMS = xs[l-1]
 	}
