@@ -183,7 +183,7 @@ func curveFigure(id, name, key string, arms []*summary.Scenario) figure {
 	ax, sx := xAxis(key, allX(ss))
 	deadline := arms[0].DeadlineMS
 	c := &svgplot.Chart{ID: id, Title: name + ": ready_ms against " + key, Width: plotW, Height: plotH, X: ax,
-		Y: svgplot.Axis{Label: "ready_ms (ms)", Min: 0, Max: deadline * bandFactor, Cut: deadline, CutLabel: "> deadline"},
+		Y:      svgplot.Axis{Label: "ready_ms (ms)", Min: 0, Max: deadline * bandFactor, Cut: deadline, CutLabel: "> deadline"},
 		Legend: []svgplot.LegendItem{{Class: "ecdf", Label: "p50", Line: true}, {Class: "ecdf-cand", Label: "p95", Line: true}, {Class: "limit", Label: "p99", Line: true}}}
 	c.Add(svgplot.HRule{Y: deadline, Label: "deadline " + num(deadline) + " ms", Class: "deadline"})
 	data := &table{ID: id + "-data", Numeric: true, Head: []string{"cell", key, "n", "p50 ms", "p95 ms", "p99 ms", "misses"}}
@@ -248,7 +248,7 @@ func burstFigure(id, name, key string, arms []*summary.Scenario) figure {
 	ax, sx := xAxis(key, allX(ss))
 	deadline := arms[0].DeadlineMS
 	c := &svgplot.Chart{ID: id, Title: name + ": p95 ready_ms and makespan against burst size", Width: plotW, Height: plotH, X: ax,
-		Y: svgplot.Axis{Label: "ms", Min: 0, Max: deadline * bandFactor, Cut: deadline, CutLabel: "> deadline"},
+		Y:      svgplot.Axis{Label: "ms", Min: 0, Max: deadline * bandFactor, Cut: deadline, CutLabel: "> deadline"},
 		Legend: []svgplot.LegendItem{{Class: "ecdf-cand", Label: "p95 ready_ms", Line: true}, {Class: "ecdf", Label: "makespan p50 (first t0 → last healthy)", Line: true}}}
 	c.Add(svgplot.HRule{Y: deadline, Label: "deadline " + num(deadline) + " ms", Class: "deadline"})
 	data := &table{ID: id + "-data", Numeric: true, Head: []string{"cell", key, "n", "p95 ms", "miss rate", "bursts", "makespan p50 ms", "makespan max ms"}}
