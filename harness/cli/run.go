@@ -357,26 +357,28 @@ func signalContext(ctx context.Context, stderr io.Writer) (context.Context, func
 
 func newValidateCmd() *cobra.Command {
 	var socketBase string
+	var allowLong bool
 	c := &cobra.Command{
 		Use:   "validate [flags] SUITE...",
 		Short: "Check suite files without touching the engine; exit 2 on any error",
 		Args:  args(1, -1, "at least one suite file"),
 		RunE: func(c *cobra.Command, a []string) error {
-			return validate(a, socketBase, c.OutOrStdout())
+			return validate(a, socketBase, allowLong, c.OutOrStdout())
 		},
 	}
 	c.Flags().StringVar(&socketBase, "socket-dir", os.Getenv("COLDSTART_SOCKET_DIR"), "host directory for the per-start socket dirs, for the sun_path length check (env COLDSTART_SOCKET_DIR; default as for run)")
+	c.Flags().BoolVar(&allowLong, "allow-long", false, "accept suites whose sweeps could take more than 24 h (as run --allow-long)")
 	return c
 }
 
-func validate(files []string, flag string, stdout io.Writer) error {
+func validate(files []string, flag string, allowLong bool, stdout io.Writer) error {
 	base, err := bench.ResolveBase(socketBase(flag))
 	if err != nil {
 		base, _ = filepath.Abs(socketBase(flag)) // the length check only needs its length
 	}
 	var errs []error
 	for _, f := range files {
-		s, err := scenario.Load(f, scenario.Options{HostDirLen: bench.HostDirLen(base)})
+		s, err := scenario.Load(f, scenario.Options{HostDirLen: bench.HostDirLen(base), AllowLong: allowLong})
 		if err != nil {
 			errs = append(errs, err)
 			continue

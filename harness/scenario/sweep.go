@@ -3,7 +3,6 @@ package scenario
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -307,9 +306,8 @@ func (p *parser) longCheck(s *Suite, at *yaml.Node, field string) {
 	if total <= MaxRunTime {
 		return
 	}
-	cells := len(s.Scenarios)
-	p.errorf(at, field, "the suite's %d scenario entries (sweep cells) could take up to %s at their deadlines (%s per start with the engine's share), over the %s limit: shorten the lists or runs, or allow it (coldstart run --allow-long)",
-		cells, HumanDuration(total), strconv.Quote("deadline+1s"), HumanDuration(MaxRunTime))
+	p.errorf(at, field, "the suite's %d scenario entries (sweep cells) could take up to %s (each start at its deadline plus 1s of engine work), over the %gh limit: shorten the lists or runs, or allow it (--allow-long)",
+		len(s.Scenarios), HumanDuration(total), MaxRunTime.Hours())
 }
 
 // HumanDuration writes a long duration in days, hours and minutes.
