@@ -207,3 +207,23 @@ scenarios:
 		t.Errorf("the same cell led every round: %v", firsts)
 	}
 }
+
+func TestShardKeepsBurstsWhole(t *testing.T) {
+	s := &Suite{Scenarios: []Scenario{{Name: "b", Runs: 4, Concurrency: 3}}}
+	plan := s.Plan(1)
+	seen := map[int]int{}
+	for i := 1; i <= 2; i++ {
+		sh := Shard{Index: i, Count: 2}
+		for _, p := range sh.Positions(plan) {
+			if b := plan[p].Burst; b > 0 {
+				if other, ok := seen[b]; ok && other != i {
+					t.Errorf("burst %d split over shards %d and %d", b, other, i)
+				}
+				seen[b] = i
+			}
+		}
+	}
+	if len(seen) != 4 {
+		t.Errorf("bursts dealt: %v", seen)
+	}
+}
