@@ -615,24 +615,10 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 		switch e.key {
 		case "cpus":
 			cpusKey = e.k
-			if e.v.Kind == yaml.SequenceNode {
-				sw, first := p.sweepOf(e.v, f, p.cpusValue)
-				if first != nil {
-					l.cpus, l.cpuSweep = some(sw.vals[0].num, first, f), sw
-				}
-			} else if v, ok := p.cpusValue(e.v, f); ok {
-				l.cpus = some(v, e.v, f)
-			}
+			l.cpus, l.cpuSweep = sweepable(p, e.v, f, p.cpusValue, func(v float64) float64 { return v })
 		case "cpu_quota":
 			quotaKey = e.k
-			if e.v.Kind == yaml.SequenceNode {
-				sw, first := p.sweepOf(e.v, f, p.quotaValue)
-				if first != nil {
-					l.quota, l.quotaSweep = some(int64(sw.vals[0].num), first, f), sw
-				}
-			} else if v, ok := p.quotaValue(e.v, f); ok {
-				l.quota = some(int64(v), e.v, f)
-			}
+			l.quota, l.quotaSweep = sweepable(p, e.v, f, p.quotaValue, toInt64)
 		case "cpu_period":
 			periodKey = e.k
 			v, ok := p.integer(e.v, f)
@@ -644,14 +630,7 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 				l.period = some(v, e.v, f)
 			}
 		case "memory":
-			if e.v.Kind == yaml.SequenceNode {
-				sw, first := p.sweepOf(e.v, f, p.memoryValue)
-				if first != nil {
-					l.memory, l.memSweep = some(int64(sw.vals[0].num), first, f), sw
-				}
-			} else {
-				l.memory = p.minSize(e.v, f, minMemory, "6m")
-			}
+			l.memory, l.memSweep = sweepable(p, e.v, f, p.memoryValue, toInt64)
 		case "memory_swap":
 			if v, ok := p.size(e.v, f, true); ok {
 				l.swap = some(v, e.v, f)
@@ -670,14 +649,7 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 		case "cpuset":
 			l.cpuset = p.cpuset(e.v, f)
 		case "cpu_shares":
-			if e.v.Kind == yaml.SequenceNode {
-				sw, first := p.sweepOf(e.v, f, p.sharesValue)
-				if first != nil {
-					l.shares, l.sharesSweep = some(int64(sw.vals[0].num), first, f), sw
-				}
-			} else if v, ok := p.sharesValue(e.v, f); ok {
-				l.shares = some(int64(v), e.v, f)
-			}
+			l.shares, l.sharesSweep = sweepable(p, e.v, f, p.sharesValue, toInt64)
 		default:
 			p.unknown(e, field, limitsKeys, nil)
 		}

@@ -88,6 +88,25 @@ func (p *parser) sweepOf(n *yaml.Node, field string, one func(n *yaml.Node, fiel
 	return sweep{vals: vals, n: n}, first
 }
 
+// sweepable reads a key that takes one value or a list to sweep: one
+// checks each value; the opt holds the value, or the list's first.
+func sweepable[T any](p *parser, n *yaml.Node, f string, one func(*yaml.Node, string) (float64, bool), conv func(float64) T) (opt[T], sweep) {
+	if n.Kind == yaml.SequenceNode {
+		sw, first := p.sweepOf(n, f, one)
+		if first == nil {
+			return opt[T]{}, sweep{}
+		}
+		return some(conv(sw.vals[0].num), first, f), sw
+	}
+	v, ok := one(n, f)
+	if !ok {
+		return opt[T]{}, sweep{}
+	}
+	return some(conv(v), n, f), sweep{}
+}
+
+func toInt64(v float64) int64 { return int64(v) }
+
 // cpusValue checks one cpus value.
 func (p *parser) cpusValue(n *yaml.Node, f string) (float64, bool) {
 	v, ok := p.number(n, f)
