@@ -184,7 +184,7 @@ func curveFigure(id, name, key string, arms []*summary.Scenario) figure {
 	deadline := arms[0].DeadlineMS
 	c := &svgplot.Chart{ID: id, Title: name + ": ready_ms against " + key, Width: plotW, Height: plotH, X: ax,
 		Y:      svgplot.Axis{Label: "ready_ms (ms)", Min: 0, Max: deadline * bandFactor, Cut: deadline, CutLabel: "> deadline"},
-		Legend: []svgplot.LegendItem{{Class: "ecdf", Label: "p50", Line: true}, {Class: "ecdf-cand", Label: "p95", Line: true}, {Class: "limit", Label: "p99", Line: true}}}
+		Legend: []svgplot.LegendItem{{Class: "ecdf", Label: "p50", Line: true}, {Class: "ecdf-cand", Label: "p95", Line: true}, {Class: "whisker", Label: "p99", Line: true}}}
 	c.Add(svgplot.HRule{Y: deadline, Label: "deadline " + num(deadline) + " ms", Class: "deadline"})
 	data := &table{ID: id + "-data", Numeric: true, Head: []string{"cell", key, "n", "p50 ms", "p95 ms", "p99 ms", "misses"}}
 	for _, s := range ss {
@@ -193,7 +193,7 @@ func curveFigure(id, name, key string, arms []*summary.Scenario) figure {
 			get   func(*summary.Scenario) summary.Value
 		}{{"ecdf", func(a *summary.Scenario) summary.Value { return a.ReadyMS.P50 }},
 			{"ecdf-cand", func(a *summary.Scenario) summary.Value { return a.ReadyMS.P95 }},
-			{"limit", func(a *summary.Scenario) summary.Value { return a.ReadyMS.P99 }}} {
+			{"whisker", func(a *summary.Scenario) summary.Value { return a.ReadyMS.P99 }}} {
 			var lx, ly, px, py []float64
 			var titles []string
 			for i, a := range s.arms {
