@@ -57,6 +57,9 @@ func runSections(in Input) []section {
 	if sec, ok := sloSection(s); ok {
 		secs = append(secs, sec)
 	}
+	if sec, ok := capacitySection(s); ok {
+		secs = append(secs, sec)
+	}
 	for i := range s.Scenarios {
 		sc := &s.Scenarios[i]
 		secs = append(secs, scenarioSection(i, sc, measured(in, sc.Name)))

@@ -49,6 +49,7 @@ func document(s *summary.Summary) []block {
 		})
 	}
 	doc = append(doc, main)
+	doc = append(doc, sweepBlocks(s)...)
 	doc = append(doc, servingBlocks(s)...)
 	doc = append(doc, mergedBlocks(s)...)
 	doc = append(doc, verdictBlocks(s.Paired)...)
@@ -232,8 +233,13 @@ func renderText(w io.Writer, in Input) error {
 	if in.Summary == nil {
 		return errNoSummary
 	}
+	return writeText(w, document(in.Summary))
+}
+
+// writeText lays out a document for a terminal.
+func writeText(w io.Writer, doc []block) error {
 	bw := bufio.NewWriter(w)
-	for i, b := range document(in.Summary) {
+	for i, b := range doc {
 		b = b.clean(" ")
 		if i > 0 && (b.heading != "" || b.sub != "" || b.header != nil) {
 			bw.WriteString("\n")

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/coldstart/coldstart/harness/cgroup"
@@ -97,6 +98,7 @@ type Runner struct {
 	// served, always read for themselves.
 	VerifyEveryStart bool
 
+	mu      sync.Mutex  // guards pending, observed and verified: a burst's starts run at once
 	pending []string    // containers whose removal failed because the engine was gone
 	daemons *enginePIDs // the engine's processes, for interference
 	// observed holds, per scenario, what the engine recorded for its first
@@ -127,7 +129,8 @@ var ErrJournal = errors.New("results not durable")
 // skip lists plan positions already measured (resume).
 func (r *Runner) Execute(ctx context.Context, s *scenario.Suite, plan []scenario.Start, skip map[int]bool) (done int, err error) {
 	total := len(plan)
-	for seq, st := range plan {
+	for seq := 0; seq < len(plan); seq++ {
+		st := plan[seq]
 		if skip[seq] {
 			done++
 			continue
@@ -136,25 +139,58 @@ func (r *Runner) Execute(ctx context.Context, s *scenario.Suite, plan []scenario
 			return done, ctx.Err()
 		}
 		sc := &s.Scenarios[st.Scenario]
-		if r.WAL != nil {
-			in := journal.Intent{Seq: seq, Scenario: sc.Name, Variant: sc.Variant, Kind: st.Kind, Iteration: st.Iteration,
-				Container: ContainerName(r.Tag, seq), Time: time.Now().UTC()}
-			if err := r.WAL.Intend(in); err != nil {
-				return done, fmt.Errorf("%w: %v", ErrJournal, err)
+		// A burst is its adjacent starts, less those a resume skips.
+		var seqs []int
+		end := seq + 1
+		if st.Burst > 0 {
+			for end < len(plan) && plan[end].Burst == st.Burst && plan[end].Scenario == st.Scenario && plan[end].Kind == st.Kind {
+				end++
 			}
 		}
-		rec := r.One(ctx, sc, st, seq)
-		if rec == nil { // interrupted mid-start: not a measurement
+		for q := seq; q < end; q++ {
+			if skip[q] {
+				done++
+				continue
+			}
+			seqs = append(seqs, q)
+			if r.WAL != nil {
+				p := plan[q]
+				in := journal.Intent{Seq: q, Scenario: sc.Name, Variant: sc.Variant, Cell: sc.Cell, Kind: p.Kind, Iteration: p.Iteration,
+					Container: ContainerName(r.Tag, q), Time: time.Now().UTC()}
+				if err := r.WAL.Intend(in); err != nil {
+					return done, fmt.Errorf("%w: %v", ErrJournal, err)
+				}
+			}
+		}
+		seq = end - 1
+		var recs []*result.Record
+		if st.Burst > 0 {
+			sts := make([]scenario.Start, len(seqs))
+			for i, q := range seqs {
+				sts[i] = plan[q]
+			}
+			recs = r.Burst(ctx, sc, sts, seqs)
+		} else {
+			recs = []*result.Record{r.One(ctx, sc, st, seqs[0])}
+		}
+		engineLost := false
+		for _, rec := range recs {
+			if rec == nil { // interrupted mid-start: not a measurement
+				continue
+			}
+			if err := r.Journal.Append(rec); err != nil {
+				return done, fmt.Errorf("%w: %v", ErrJournal, err)
+			}
+			done++
+			if r.Progress != nil {
+				r.Progress(done, total, rec)
+			}
+			engineLost = engineLost || rec.Outcome == result.EngineError
+		}
+		if ctx.Err() != nil {
 			return done, ctx.Err()
 		}
-		if err := r.Journal.Append(rec); err != nil {
-			return done, fmt.Errorf("%w: %v", ErrJournal, err)
-		}
-		done++
-		if r.Progress != nil {
-			r.Progress(done, total, rec)
-		}
-		if rec.Outcome == result.EngineError || len(r.pending) > 0 {
+		if engineLost || len(r.Pending()) > 0 {
 			if err := r.awaitEngine(ctx); err != nil {
 				return done, err
 			}
@@ -211,5 +247,15 @@ func (r *Runner) engine() *enginePIDs {
 	return r.daemons
 }
 
+func (r *Runner) addPending(id string) {
+	r.mu.Lock()
+	r.pending = append(r.pending, id)
+	r.mu.Unlock()
+}
+
 // Pending lists the containers the runner could not remove (engine gone).
-func (r *Runner) Pending() []string { return r.pending }
+func (r *Runner) Pending() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pending
+}

@@ -38,6 +38,7 @@ type Config struct {
 	Gate                result.Gate // the paired verdict\'s rule (zero: the defaults)
 	Force               bool        // resume even if the suite, harness or host changed
 	SkipSetup           bool        // do not run setup commands (their output exists)
+	AllowLong           bool        // accept a suite that could take longer than scenario.MaxRunTime
 	VerifyEveryStart    bool        // read the enforced limits back at every start (Runner.VerifyEveryStart)
 	NoBuild             bool        // do not build either: the images are on the engine
 	// Shard, when Count > 0, runs only that part of the plan (all shards
@@ -247,7 +248,7 @@ func readInput(cfg Config) (*input, error) {
 		return nil, &InputError{err}
 	}
 	in.base = base
-	if in.suite, err = scenario.Load(cfg.Suite, scenario.Options{HostDirLen: HostDirLen(base)}); err != nil {
+	if in.suite, err = scenario.Load(cfg.Suite, scenario.Options{HostDirLen: HostDirLen(base), AllowLong: cfg.AllowLong}); err != nil {
 		return nil, &InputError{err}
 	}
 	in.warnings = SuiteWarnings(in.suite)

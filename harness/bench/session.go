@@ -289,7 +289,7 @@ func (s *Session) reconcile(ctx context.Context, prior []result.Record) error {
 	}
 	for _, in := range intents {
 		c, ok := byName[in.Container]
-		if have[startKey(result.Arm(in.Scenario, in.Variant), in.Kind, in.Iteration)] || !ok || !ownContainer(c) ||
+		if have[startKey(result.ArmOf(in.Scenario, in.Cell, in.Variant), in.Kind, in.Iteration)] || !ok || !ownContainer(c) ||
 			c.Labels[engine.LabelRun] != s.Manifest.Run || Alive(c.Labels[engine.LabelOwner]) {
 			continue
 		}

@@ -56,6 +56,10 @@ type start struct {
 	// carried is the scenario's verified read-back this start stands on,
 	// when it read only its usage at readiness.
 	carried *verified
+
+	before  hostMark // the host before create, for interference
+	haveDir bool     // the socket dir exists: release drops it
+	endWait func()   // set once created: release removes the container
 }
 
 // One performs one cold start and returns its record, or nil when ctx was
@@ -63,16 +67,7 @@ type start struct {
 // Its phases, in order: socket dir, create, launch and probe, classify,
 // after-ready sample and inspect, import profile; then removal.
 func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Start, seq int) *result.Record {
-	s := &start{r: r, sc: sc, st: st, seq: seq,
-		// Clean-up must run even after Ctrl-C: its context does not inherit cancellation.
-		clean:  context.WithoutCancel(ctx),
-		exited: make(chan struct{}),
-		rec: &result.Record{
-			V: result.Version, Run: r.RunID, Scenario: sc.Name, Variant: sc.Variant, Kind: st.Kind,
-			Iteration: st.Iteration, Seq: seq, Image: sc.Image,
-			DeadlineMS: result.MS(deadline(sc, st)),
-			Cache:      sc.Cache, Calibration: sc.Calibration, Contract: sc.Contract,
-		}}
+	s := r.newStart(ctx, sc, st, seq)
 	rec := s.run(ctx)
 	if rec != nil {
 		s.settleServing()
@@ -80,25 +75,68 @@ func (r *Runner) One(ctx context.Context, sc *scenario.Scenario, st scenario.Sta
 	return rec
 }
 
+// newStart is a start not yet begun, with its record's identity filled in.
+func (r *Runner) newStart(ctx context.Context, sc *scenario.Scenario, st scenario.Start, seq int) *start {
+	return &start{r: r, sc: sc, st: st, seq: seq,
+		// Clean-up must run even after Ctrl-C: its context does not inherit cancellation.
+		clean:  context.WithoutCancel(ctx),
+		exited: make(chan struct{}),
+		rec: &result.Record{
+			V: result.Version, Run: r.RunID, Scenario: sc.Name, Variant: sc.Variant, Cell: sc.Cell, Sweep: sc.Sweep, Kind: st.Kind,
+			Iteration: st.Iteration, Seq: seq, Image: sc.Image,
+			DeadlineMS: result.MS(deadline(sc, st)),
+			Cache:      sc.Cache, Calibration: sc.Calibration, Contract: sc.Contract,
+		}}
+}
+
 // run is the phases of One.
 func (s *start) run(ctx context.Context) *result.Record {
-	r, st := s.r, s.st
-	if err := s.socketDir(); err != nil {
-		return s.fail(result.StartFailed, err)
+	rec, ok := s.prepare(ctx)
+	defer s.release()
+	if !ok {
+		return rec
 	}
-	defer r.Sockets.Drop(s.seq)
-	before := markHost(r.engine())
+	return s.fire(ctx)
+}
+
+// prepare is what comes before the timed window: the socket dir and the
+// container, and the watch on its exit. It returns ok when the start is
+// ready to fire; else the start's record (nil when interrupted). Call
+// release afterwards in either case.
+func (s *start) prepare(ctx context.Context) (*result.Record, bool) {
+	if err := s.socketDir(); err != nil {
+		return s.fail(result.StartFailed, err), false
+	}
+	s.haveDir = true
+	s.before = markHost(s.r.engine())
 	if err := s.create(ctx); err != nil {
 		if errors.Is(err, errInterrupted) {
-			return nil
+			return nil, false
 		}
-		return s.fail(engineOutcome(err, result.StartFailed), err)
+		return s.fail(engineOutcome(err, result.StartFailed), err), false
 	}
-	endWait := s.watchExit(ctx)
-	defer func() {
+	s.endWait = s.watchExit(ctx)
+	return nil, true
+}
+
+// release removes what prepare made: the container (even after Ctrl-C)
+// and the socket dir.
+func (s *start) release() {
+	if s.endWait != nil {
 		s.remove()
-		endWait()
-	}()
+		s.endWait()
+		s.endWait = nil
+	}
+	if s.haveDir {
+		s.r.Sockets.Drop(s.seq)
+		s.haveDir = false
+	}
+}
+
+// fire is the timed part of a prepared start: t0, the start call and the
+// probe, then classification, the samples and inspection.
+func (s *start) fire(ctx context.Context) *result.Record {
+	r, st := s.r, s.st
 	p, err := s.launch(ctx)
 	switch {
 	case errors.Is(err, errInterrupted):
@@ -112,7 +150,7 @@ func (s *start) run(ctx context.Context) *result.Record {
 	if !s.classify(p) || !s.classifyServing(p) {
 		return nil
 	}
-	s.hostLoad(before, markHost(r.engine()))
+	s.hostLoad(s.before, markHost(r.engine()))
 	s.inspect()
 	if st.Kind == result.KindDiagnostic && r.Imports != nil {
 		s.importProfile()
@@ -152,7 +190,7 @@ func (s *start) create(ctx context.Context) error {
 			return errInterrupted
 		}
 		if errors.Is(err, engine.ErrUnreachable) {
-			s.r.pending = append(s.r.pending, spec.Name)
+			s.r.addPending(spec.Name)
 		}
 		return err
 	}
@@ -169,7 +207,7 @@ func (s *start) remove() {
 		if s.rec.Error == "" {
 			s.rec.Error = "remove: " + err.Error()
 		}
-		s.r.pending = append(s.r.pending, s.id)
+		s.r.addPending(s.id)
 	}
 	s.rec.RemoveMS = result.MS(time.Since(tr))
 }
@@ -331,7 +369,9 @@ func (s *start) sample() {
 // stands in for the enforced limits and the process (see
 // Runner.VerifyEveryStart); the usage is read every time.
 func (s *start) sampleReady() *cgroup.Group {
+	s.r.mu.Lock()
 	v, ok := s.r.verified[s.sc]
+	s.r.mu.Unlock()
 	if !ok || s.r.VerifyEveryStart || s.r.Cgroups == nil {
 		g := s.sampleCgroup()
 		return g
@@ -396,7 +436,10 @@ func (s *start) hostLoad(before, after hostMark) {
 func (s *start) inspect() {
 	rec := s.rec
 	served := rec.ServingOutcome == "" || rec.ServingOutcome == result.OK
-	if obs, ok := s.r.observed[s.sc]; ok && rec.Outcome == result.OK && served {
+	s.r.mu.Lock()
+	obs, ok := s.r.observed[s.sc]
+	s.r.mu.Unlock()
+	if ok && rec.Outcome == result.OK && served {
 		rec.OOMKilled = rec.Cgroup != nil && rec.Cgroup.OOMKills > 0
 		s.limits(obs)
 		return
@@ -434,15 +477,17 @@ func (s *start) inspect() {
 	if rec.Outcome == result.OK && !served && rec.OOMKilled {
 		rec.ServingOutcome, rec.ServingError = result.OOMKilled, "OOM-killed before the work answer"
 	}
-	obs := observation{have: true, conf: st.Confinement, user: st.User,
+	obs = observation{have: true, conf: st.Confinement, user: st.User,
 		limits: cgroup.Observed{CPUQuota: st.CPUQuota, CPUPeriod: st.CPUPeriod, NanoCPUs: st.NanoCPUs,
 			Memory: st.Memory, MemorySwap: st.MemorySwap, KernelMemory: st.KernelMemory, Pids: st.Pids, CPUShares: st.CPUShares,
 			KernelMemoryUnsupported: st.KernelMemoryUnsupported}}
 	if rec.Outcome == result.OK {
+		s.r.mu.Lock()
 		if s.r.observed == nil {
 			s.r.observed = map[*scenario.Scenario]observation{}
 		}
 		s.r.observed[s.sc] = obs
+		s.r.mu.Unlock()
 	}
 	s.limits(obs)
 	if rec.Outcome != result.OK || !served {
@@ -504,12 +549,14 @@ func (s *start) limits(obs observation) {
 	}
 	s.rec.Hardening = hardening(s.sc, obs, s.proc, s.r.SocketMount)
 	if healthy && s.rec.VerifiedAt == nil && s.complete() {
+		s.r.mu.Lock()
 		if s.r.verified == nil {
 			s.r.verified = map[*scenario.Scenario]verified{}
 		}
 		if _, ok := s.r.verified[s.sc]; !ok {
 			s.r.verified[s.sc] = verified{seq: s.seq, enf: s.enf, proc: s.proc}
 		}
+		s.r.mu.Unlock()
 	}
 }
 
@@ -589,6 +636,9 @@ func (r *Runner) spec(sc *scenario.Scenario, st scenario.Start, seq int, dir str
 	}
 	if sc.Variant != "" {
 		labels[engine.LabelVariant] = sc.Variant
+	}
+	if sc.Cell != "" {
+		labels[engine.LabelCell] = sc.Cell
 	}
 	for k, v := range r.Labels {
 		labels[k] = v

@@ -33,6 +33,7 @@ const (
 	ExitSLO         = 6   // an SLO of the suite was not met
 	ExitUnsure      = 7   // a paired verdict is inconclusive (drift, contention, too few pairs): rerun
 	ExitIncomplete  = 8   // a merged run misses starts: a shard is missing or stopped early
+	ExitNoCapacity  = 9   // coldstart plan: no point of the grid meets the SLO
 	ExitMaxDuration = 124 // --max-duration reached (as timeout(1))
 	ExitInterrupted = 130
 	ExitTerminated  = 143
@@ -95,6 +96,8 @@ func Code(err error) int {
 		return ExitIncomplete
 	case errors.Is(err, errMisses):
 		return ExitMisses
+	case errors.Is(err, errNoCapacity):
+		return ExitNoCapacity
 	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &suite), errors.As(err, &mergeIn), errors.As(err, &swarmIn):
 		return ExitBadInput
 	case errors.Is(err, engine.ErrUnreachable):
@@ -159,6 +162,7 @@ start, and turns the journal into percentiles, reports and exit codes.`,
 		newRunCmd(commandLine),
 		newABCmd(commandLine),
 		newValidateCmd(),
+		newPlanCmd(commandLine),
 		newReportCmd(),
 		newCompareCmd(),
 		newMergeCmd(commandLine),

@@ -23,19 +23,20 @@ var allowed = map[string][]string{
 	"harness/journal":    {"harness/result"},
 	"harness/importtime": {"harness/result"},
 	"harness/summary":    {"harness/result"},
+	"harness/capacity":   {"harness/result"},
 	"harness/history":    {"harness/result", "harness/summary"},
 	// The SQLite store: the only package that links the database driver.
 	"harness/history/store": {"harness/history", "harness/result", "harness/summary"},
 	"harness/engine":        {"harness/result"},
 	"harness/cgroup":        {"harness/result", "harness/scenario"},
-	"reports":               {"harness/result", "harness/summary", "harness/journal", "harness/history", "reports/svgplot"},
+	"reports":               {"harness/result", "harness/summary", "harness/journal", "harness/history", "harness/capacity", "reports/svgplot"},
 	"reports/svgplot":       {},
 	"harness/bench": {"harness/result", "harness/scenario", "harness/journal", "harness/importtime",
 		"harness/probe", "harness/cgroup", "harness/summary", "harness/engine"},
 	"harness/merge": {"harness/result", "harness/scenario", "harness/journal", "harness/summary"},
 	"harness/swarm": {"harness/result", "harness/journal", "harness/engine", "harness/merge"},
 	"harness/cli": {"harness/result", "harness/scenario", "harness/journal", "harness/summary",
-		"harness/engine", "harness/bench", "harness/history", "harness/history/store", "harness/merge", "harness/swarm", "reports"},
+		"harness/engine", "harness/bench", "harness/history", "harness/history/store", "harness/merge", "harness/swarm", "harness/capacity", "reports"},
 	"harness/cmd/coldstart": {"harness/cli"},
 	// For tests only: private Docker engines and swarm nodes.
 	"harness/internal/privengine": {"harness/engine"},
@@ -44,7 +45,7 @@ var allowed = map[string][]string{
 // noEngine are the packages that must build without the Docker SDK: every
 // renderer (and so `coldstart report`'s library call), the statistics and
 // the parsers.
-var noEngine = []string{"reports", "reports/svgplot", "harness/summary", "harness/journal", "harness/scenario",
+var noEngine = []string{"reports", "reports/svgplot", "harness/summary", "harness/capacity", "harness/journal", "harness/scenario",
 	"harness/result", "harness/probe", "harness/importtime", "harness/history", "harness/history/store", "harness/merge"}
 
 func goList(t *testing.T, args ...string) string {

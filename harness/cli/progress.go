@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/coldstart/coldstart/harness/result"
@@ -52,6 +53,10 @@ func (p *progress) start(done, total int, r *result.Record) {
 			what += ": " + firstLine(r.Error)
 		}
 	}
+	if p.tty && total == 0 { // a search: no bar, its length is decided as it goes
+		fmt.Fprintf(p.w, "\r\x1b[K[%d] misses %d  %s %s#%d %s", done, p.miss, r.Arm(), r.Kind, r.Iteration, what)
+		return
+	}
 	if p.tty {
 		const width = 30
 		fill := width * done / max(total, 1)
@@ -59,7 +64,11 @@ func (p *progress) start(done, total int, r *result.Record) {
 			done, total, p.miss, r.Arm(), r.Kind, r.Iteration, what)
 		return
 	}
-	fmt.Fprintf(p.w, "[%d/%d] %s %s#%d %s\n", done, total, r.Arm(), r.Kind, r.Iteration, what)
+	count := fmt.Sprintf("%d/%d", done, total)
+	if total == 0 { // a search: its length is decided as it goes
+		count = strconv.Itoa(done)
+	}
+	fmt.Fprintf(p.w, "[%s] %s %s#%d %s\n", count, r.Arm(), r.Kind, r.Iteration, what)
 }
 
 func (p *progress) finish() {

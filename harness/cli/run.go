@@ -75,6 +75,7 @@ type runFlags struct {
 	meta                                        []string // KEY=VALUE recorded with the run in the history
 	shard, instanceType                         string   // a part of the plan, on a host of this kind
 	noBuild, frames                             bool
+	allowLong                                   bool
 }
 
 func newRunCmd(commandLine []string) *cobra.Command {
@@ -155,6 +156,7 @@ func runFlagSet(c *cobra.Command, f *runFlags) {
 	historyFlag(c, &f.history, "record the finished run in this history")
 	fl.StringVar(&f.shard, "shard", os.Getenv("COLDSTART_SHARD"), "run only shard `i/N` of the plan (all shards with one --seed; i counts from 1, 0 is N; env COLDSTART_SHARD); merge the shards with coldstart merge")
 	fl.StringVar(&f.instanceType, "instance-type", os.Getenv("COLDSTART_INSTANCE_TYPE"), "the kind of host this runs on, recorded for figures per instance type (env COLDSTART_INSTANCE_TYPE)")
+	fl.BoolVar(&f.allowLong, "allow-long", false, "run a suite even if its sweeps could take more than 24 h at their deadlines (refused otherwise, with the estimate)")
 	fl.BoolVar(&f.noBuild, "no-build", false, "neither run setup commands nor build: the suite's images must be on the engine (a fleet loads or pulls them)")
 	fl.BoolVar(&f.frames, "frames", false, "write the run to stdout as framed JSON lines (manifest, each record as it is journaled, summary, end) for a coordinator such as coldstart swarm run; no report on stdout")
 	fl.StringArrayVar(&f.meta, "meta", nil, "what the job knows about the run, as `KEY=VALUE` (commit=abc123, image=sha256:...), kept with it in the history (repeatable)")
@@ -231,8 +233,8 @@ func (f runFlags) config(a []string) (bench.Config, error) {
 	return bench.Config{
 		Suite: suite, Out: f.out, Runs: f.runs, Scenarios: f.scenarios,
 		Resume: f.resume, Force: f.force, SkipSetup: f.skipSetup || f.noBuild, NoBuild: f.noBuild,
-		VerifyEveryStart: f.verifyEvery,
-		Baseline:         f.baseline, Candidate: f.candidate, Seed: f.seed, Gate: f.gate,
+		VerifyEveryStart: f.verifyEvery, AllowLong: f.allowLong,
+		Baseline: f.baseline, Candidate: f.candidate, Seed: f.seed, Gate: f.gate,
 		Shard: sh, InstanceType: f.instanceType,
 		SocketBase: socketBase(f.socketBase), Harness: FullVersion(),
 		Args: f.commandLine,
@@ -355,26 +357,28 @@ func signalContext(ctx context.Context, stderr io.Writer) (context.Context, func
 
 func newValidateCmd() *cobra.Command {
 	var socketBase string
+	var allowLong bool
 	c := &cobra.Command{
 		Use:   "validate [flags] SUITE...",
 		Short: "Check suite files without touching the engine; exit 2 on any error",
 		Args:  args(1, -1, "at least one suite file"),
 		RunE: func(c *cobra.Command, a []string) error {
-			return validate(a, socketBase, c.OutOrStdout())
+			return validate(a, socketBase, allowLong, c.OutOrStdout())
 		},
 	}
 	c.Flags().StringVar(&socketBase, "socket-dir", os.Getenv("COLDSTART_SOCKET_DIR"), "host directory for the per-start socket dirs, for the sun_path length check (env COLDSTART_SOCKET_DIR; default as for run)")
+	c.Flags().BoolVar(&allowLong, "allow-long", false, "accept suites whose sweeps could take more than 24 h (as run --allow-long)")
 	return c
 }
 
-func validate(files []string, flag string, stdout io.Writer) error {
+func validate(files []string, flag string, allowLong bool, stdout io.Writer) error {
 	base, err := bench.ResolveBase(socketBase(flag))
 	if err != nil {
 		base, _ = filepath.Abs(socketBase(flag)) // the length check only needs its length
 	}
 	var errs []error
 	for _, f := range files {
-		s, err := scenario.Load(f, scenario.Options{HostDirLen: bench.HostDirLen(base)})
+		s, err := scenario.Load(f, scenario.Options{HostDirLen: bench.HostDirLen(base), AllowLong: allowLong})
 		if err != nil {
 			errs = append(errs, err)
 			continue

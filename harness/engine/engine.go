@@ -38,6 +38,7 @@ const (
 	LabelScenario = "io.coldstart.scenario"
 	LabelSeq      = "io.coldstart.seq"
 	LabelVariant  = "io.coldstart.variant" // baseline | candidate, for a paired scenario
+	LabelCell     = "io.coldstart.cell"    // the sweep cell, for a swept scenario
 )
 
 // ErrUnreachable marks errors where the engine did not answer at all.

@@ -217,6 +217,7 @@ type Intent struct {
 	Seq       int         `json:"seq"`
 	Scenario  string      `json:"scenario"`
 	Variant   string      `json:"variant,omitempty"`
+	Cell      string      `json:"cell,omitempty"`
 	Kind      result.Kind `json:"kind"`
 	Iteration int         `json:"iter"`
 	Container string      `json:"container"` // the name the container will have

@@ -67,10 +67,16 @@ const Version = 2
 // Durations are float milliseconds measured on the harness's monotonic clock
 // from t0 (the instant before the start call); nil means "did not happen".
 type Record struct {
-	V         int       `json:"v"`
-	Run       string    `json:"run"`
-	Scenario  string    `json:"scenario"`
-	Variant   string    `json:"variant,omitempty"` // baseline | candidate, for a paired scenario
+	V        int    `json:"v"`
+	Run      string `json:"run"`
+	Scenario string `json:"scenario"`
+	Variant  string `json:"variant,omitempty"` // baseline | candidate, for a paired scenario
+	// Cell is the start's point of a sweep ("cpus=0.2,memory=128m"), and
+	// Sweep its values; absent for a scenario that sweeps nothing.
+	Cell  string      `json:"cell,omitempty"`
+	Sweep []CellValue `json:"sweep,omitempty"`
+	// Burst places a start of a burst (concurrency > 1); nil for a lone start.
+	Burst     *Burst    `json:"burst,omitempty"`
 	Kind      Kind      `json:"kind"`
 	Iteration int       `json:"iter"`
 	Seq       int       `json:"seq"`  // position in the run's plan
@@ -146,6 +152,41 @@ type Record struct {
 	Shard           string `json:"shard,omitempty"` // "i/N"
 }
 
+// CellValue is one swept key's value: the key (cpus, cpu_quota, memory,
+// cpu_shares, deadline, concurrency), the value as written, and as a number
+// (CPUs, µs, bytes, shares, milliseconds, containers).
+type CellValue struct {
+	Key    string  `json:"key"`
+	Text   string  `json:"text"`
+	Number float64 `json:"number"`
+}
+
+// Burst is a start's place in a burst: Size containers created beforehand
+// and started at the same moment.
+type Burst struct {
+	ID    int `json:"id"` // the seq of the burst's first start: unique in a run
+	Index int `json:"index"`
+	Size  int `json:"size"`
+	// OffsetMS is this start's t0 minus the burst's first t0 (monotonic):
+	// the burst's makespan is the largest OffsetMS + ready_ms (or deadline).
+	OffsetMS float64 `json:"offset_ms"`
+	// Host is the host's state over the burst (the same on every start of it).
+	Host *BurstHost `json:"host,omitempty"`
+}
+
+// BurstHost is the host's state sampled when a burst was released and when
+// its last start ended.
+type BurstHost struct {
+	Load1Before float64 `json:"load1_before"`
+	Load1After  float64 `json:"load1_after"`
+	// CPUSomeAvg10 is /proc/pressure/cpu "some avg10" at the end (% of time
+	// some task waited for a CPU over 10 s); nil where the kernel has no PSI.
+	CPUSomeAvg10 *float64 `json:"cpu_some_avg10,omitempty"`
+	// CPUSomeUS is the growth of the "some" stall total over the burst, µs.
+	CPUSomeUS *float64 `json:"cpu_some_us,omitempty"`
+	WallMS    float64  `json:"wall_ms"` // release to the last start's end
+}
+
 // Sample is what the container's cgroup held at one instant.
 type Sample struct {
 	CgroupVersion     int     `json:"cgroup_version"`
@@ -196,8 +237,17 @@ func Arm(scenario, variant string) string {
 	return scenario + " [" + variant + "]"
 }
 
+// ArmOf names the series of a scenario's cell and variant: "app",
+// "app {cpus=0.2}", "app [candidate]".
+func ArmOf(scenario, cell, variant string) string {
+	if cell != "" {
+		scenario += " {" + cell + "}"
+	}
+	return Arm(scenario, variant)
+}
+
 // Arm is the series the record belongs to.
-func (r *Record) Arm() string { return Arm(r.Scenario, r.Variant) }
+func (r *Record) Arm() string { return ArmOf(r.Scenario, r.Cell, r.Variant) }
 
 // HasServing reports whether the start was to send a work request: the
 // serving statistics cover only such starts.

@@ -29,6 +29,8 @@ type Options struct {
 	// bind-mounts at the socket's directory (a fresh one per start). The host
 	// side of the socket must fit in sun_path too. 0 skips that check.
 	HostDirLen int
+	// AllowLong accepts a suite that could take longer than MaxRunTime.
+	AllowLong bool
 }
 
 // Load reads and parses a suite file. Problems in the file are reported as
@@ -112,6 +114,10 @@ type parser struct {
 	// merged into many scenarios is checked once.
 	checked map[*yaml.Node]bool
 	dir     string // absolute directory of the file
+	// The sweep with the most cells, where a too-long suite is reported.
+	biggest      *yaml.Node
+	biggestField string
+	biggestCells int
 
 	// Budgets against alias bombs: aliases let a small file name a huge tree.
 	visits, maxVisits int

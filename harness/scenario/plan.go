@@ -10,7 +10,7 @@ import (
 )
 
 // PlanOrder describes the order Plan produces, for the run manifest.
-const PlanOrder = "warmups, then measured starts round-robin across scenarios (a paired scenario's baseline and candidate in adjacent pairs, their order within each pair drawn with the recorded seed), then diagnostic starts"
+const PlanOrder = "warmups, then measured starts round-robin across scenarios (a paired scenario's baseline and candidate in adjacent pairs, their order within each pair drawn with the recorded seed; in a suite with sweeps or bursts, the order of the turns within each round shuffled with the recorded seed; a burst's starts adjacent), then diagnostic starts"
 
 // Plan lists every start of the suite: each scenario's warmups first, then
 // the measured starts round-robin across scenarios (a, b, c, a, b, c, ...),
@@ -20,6 +20,12 @@ const PlanOrder = "warmups, then measured starts round-robin across scenarios (a
 // turn together, as an adjacent pair in an order drawn from seed (A B or
 // B A), so that both halves of a pair see the same host. Iteration counts
 // within a scenario entry and kind; the two starts of a pair share it.
+//
+// In a suite with sweeps or bursts the turns of each round are shuffled
+// with seed too: cells listed in order (cpus 0.05, 0.1, ...) would otherwise
+// always run in that order, and a drift within a round would look like an
+// effect of the swept key. A burst (Concurrency N > 1) is one turn of N
+// adjacent starts with iterations it*N .. it*N+N-1.
 func (s *Suite) Plan(seed int64) []Start {
 	var plan []Start
 	for i, sc := range s.Scenarios {
@@ -33,7 +39,9 @@ func (s *Suite) Plan(seed int64) []Start {
 	for _, sc := range s.Scenarios {
 		most = max(most, sc.Runs)
 	}
+	shuffle := s.Swept()
 	for it := 0; it < most; it++ {
+		var round [][]Start
 		for _, g := range groups {
 			if it >= s.Scenarios[g[0]].Runs {
 				continue
@@ -41,9 +49,24 @@ func (s *Suite) Plan(seed int64) []Start {
 			if len(g) == 2 && rng.IntN(2) == 1 {
 				g = []int{g[1], g[0]}
 			}
+			var turn []Start
 			for _, i := range g {
-				plan = append(plan, Start{Scenario: i, Iteration: it, Kind: result.KindMeasure})
+				n := s.Scenarios[i].Concurrency
+				if n <= 1 {
+					turn = append(turn, Start{Scenario: i, Iteration: it, Kind: result.KindMeasure})
+					continue
+				}
+				for k := 0; k < n; k++ {
+					turn = append(turn, Start{Scenario: i, Iteration: it*n + k, Kind: result.KindMeasure, Burst: it + 1, Index: k})
+				}
 			}
+			round = append(round, turn)
+		}
+		if shuffle {
+			rng.Shuffle(len(round), func(a, b int) { round[a], round[b] = round[b], round[a] })
+		}
+		for _, turn := range round {
+			plan = append(plan, turn...)
 		}
 	}
 	for i, sc := range s.Scenarios {

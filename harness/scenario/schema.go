@@ -16,11 +16,11 @@ import (
 var (
 	topKeys      = []string{"suite", "defaults", "scenarios"}
 	scenarioKeys = []string{"name", "setup", "build", "image", "entrypoint", "command", "env", "user", "security",
-		"socket", "health", "serving", "contract", "limits", "deadline", "runs", "warmup", "import_time", "cache", "slo",
+		"socket", "health", "serving", "contract", "limits", "deadline", "runs", "warmup", "import_time", "concurrency", "cache", "slo",
 		"calibration", "baseline", "candidate"}
 	// All but name, setup, build, image, calibration and the variants: those
 	// are one scenario's own (refused in defaults with a reason).
-	defaultsKeys = scenarioKeys[4:20]
+	defaultsKeys = scenarioKeys[4:21]
 	// variantKeys are what a baseline or candidate may set over its scenario.
 	variantKeys = []string{"image", "build", "entrypoint", "command", "env", "user", "limits"}
 	sloKeys     = []string{"p50", "p90", "p95", "p99", "miss_rate",
@@ -49,10 +49,13 @@ type spec struct {
 	limits              limitsSpec
 	security            securitySpec
 	deadline            opt[time.Duration]
-	runs, warmup, diag  opt[int]
-	cache               opt[string]
-	calibration         opt[bool]
-	slo                 sloSpec
+	concurrency         opt[int]
+	// Sweeps of the deadline and the burst size (lists in the file).
+	deadlineSweep, concurrencySweep sweep
+	runs, warmup, diag              opt[int]
+	cache                           opt[string]
+	calibration                     opt[bool]
+	slo                             sloSpec
 	// variants: the baseline's and the candidate's overrides, for a
 	// paired comparison (nil when the scenario is not paired).
 	baseline, candidate *spec
@@ -94,6 +97,8 @@ type limitsSpec struct {
 	kernel, pids opt[int64]
 	shares       opt[int64]
 	cpuset       opt[string]
+	// Sweeps: the key written as a list (its first value is in the opt).
+	cpuSweep, quotaSweep, memSweep, sharesSweep sweep
 }
 
 func (p *parser) unknown(e entry, field string, known []string, moved map[string]string) {
@@ -189,6 +194,12 @@ func (p *parser) suite(root *yaml.Node, s *Suite) {
 		}
 		s.Scenarios = append(s.Scenarios, p.variants(s, &defaults, c)...)
 	}
+	switch {
+	case p.biggest != nil:
+		p.longCheck(s, p.biggest, p.biggestField)
+	case len(scenarios) > 0:
+		p.longCheck(s, scenarios[0].node, scenarios[0].field)
+	}
 }
 
 func (p *parser) scenarios(k, v *yaml.Node) []spec {
@@ -272,7 +283,9 @@ func (p *parser) spec(n *yaml.Node, field string, mode specMode) spec {
 		case "limits":
 			s.limits = p.limits(e.v, f)
 		case "deadline":
-			s.deadline = p.deadline(e.v, f)
+			s.deadline, s.deadlineSweep = p.deadlines(e.v, f)
+		case "concurrency":
+			s.concurrency, s.concurrencySweep = p.concurrency(e.v, f)
 		case "runs":
 			s.runs = p.count(e.v, f, 1)
 		case "warmup":
@@ -602,30 +615,10 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 		switch e.key {
 		case "cpus":
 			cpusKey = e.k
-			v, ok := p.number(e.v, f)
-			switch {
-			case !ok:
-			case v <= 0:
-				p.errorf(e.v, f, "must be positive, got %s", e.v.Value)
-			case v > maxCPUs:
-				p.errorf(e.v, f, "over the maximum of %d, got %s", maxCPUs, e.v.Value)
-			case math.Round(v*DefaultCPUPeriod) < minCPUQuota:
-				p.errorf(e.v, f, "must be at least 0.01: docker's minimum quota is 1000 µs of a 100000 µs period; got %s", e.v.Value)
-			default:
-				l.cpus = some(v, e.v, f)
-			}
+			l.cpus, l.cpuSweep = sweepable(p, e.v, f, p.cpusValue, func(v float64) float64 { return v })
 		case "cpu_quota":
 			quotaKey = e.k
-			v, ok := p.integer(e.v, f)
-			switch {
-			case !ok:
-			case v < minCPUQuota:
-				p.errorf(e.v, f, "must be at least %d (µs), got %d", minCPUQuota, v)
-			case v > maxCPUs*maxCPUPeriod:
-				p.errorf(e.v, f, "over the maximum of %d (µs), got %d", maxCPUs*maxCPUPeriod, v)
-			default:
-				l.quota = some(v, e.v, f)
-			}
+			l.quota, l.quotaSweep = sweepable(p, e.v, f, p.quotaValue, toInt64)
 		case "cpu_period":
 			periodKey = e.k
 			v, ok := p.integer(e.v, f)
@@ -637,7 +630,7 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 				l.period = some(v, e.v, f)
 			}
 		case "memory":
-			l.memory = p.minSize(e.v, f, minMemory, "6m")
+			l.memory, l.memSweep = sweepable(p, e.v, f, p.memoryValue, toInt64)
 		case "memory_swap":
 			if v, ok := p.size(e.v, f, true); ok {
 				l.swap = some(v, e.v, f)
@@ -656,8 +649,7 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 		case "cpuset":
 			l.cpuset = p.cpuset(e.v, f)
 		case "cpu_shares":
-			l.shares = p.bounded(e.v, f, minCPUShares, maxCPUShares,
-				fmt.Sprintf("want %d..%d (a relative CPU weight; the kernel's default is 1024)", minCPUShares, maxCPUShares))
+			l.shares, l.sharesSweep = sweepable(p, e.v, f, p.sharesValue, toInt64)
 		default:
 			p.unknown(e, field, limitsKeys, nil)
 		}
@@ -665,6 +657,7 @@ func (p *parser) limits(n *yaml.Node, field string) limitsSpec {
 	l.cpuGiven = cpusKey != nil || quotaKey != nil || periodKey != nil
 	if p.cpuConflict(field, cpusKey, quotaKey, periodKey) {
 		l.cpus, l.quota, l.period = opt[float64]{}, opt[int64]{}, opt[int64]{}
+		l.cpuSweep, l.quotaSweep = sweep{}, sweep{}
 	}
 	return l
 }
@@ -687,6 +680,9 @@ func (p *parser) cpuConflict(field string, cpusKey, quotaKey, periodKey *yaml.No
 
 // defaultsChecks checks what the defaults alone get wrong, once rather than per scenario.
 func (p *parser) defaultsChecks(d *spec) {
+	if d.limits.memSweep.on() {
+		return // each cell sets its own memory_swap
+	}
 	p.swapCheck(d.limits.memory, d.limits.swap)
 }
 
@@ -719,6 +715,7 @@ func (p *parser) merge(s *Suite, d, c *spec) Scenario {
 		User:        or(c.user, d.user).v,
 		Socket:      or(c.socket, d.socket).get(DefaultSocket),
 		Deadline:    or(c.deadline, d.deadline).get(DefaultDeadline),
+		Concurrency: or(c.concurrency, d.concurrency).v,
 		Runs:        or(c.runs, d.runs).get(DefaultRuns),
 		Warmup:      or(c.warmup, d.warmup).v,
 		ImportTime:  or(c.diag, d.diag).v,
@@ -770,11 +767,20 @@ func (p *parser) merge(s *Suite, d, c *spec) Scenario {
 // variants merges a scenario, or for a paired one its baseline and its
 // candidate: each its scenario with the variant's overrides on top.
 func (p *parser) variants(s *Suite, d, c *spec) []Scenario {
+	ds := dims(d, c)
 	if c.baseline == nil && c.candidate == nil {
 		sc := p.merge(s, d, c)
 		sc.SLO = mergeSLO(d.slo, c.slo)
 		p.servingSLOCheck(&sc, d, c)
-		return []Scenario{sc}
+		p.memorySwapCheck(d, c)
+		cells := expand(sc, ds)
+		if len(ds) > 0 && len(cells) > p.biggestCells {
+			p.biggestCells, p.biggest, p.biggestField = len(cells), ds[0].sw.n, c.field
+		}
+		return cells
+	}
+	if len(ds) > 0 {
+		p.errorf(ds[0].sw.n, c.field, "a paired scenario cannot sweep %s: its pairs compare two images under one set of limits; sweep in a scenario of its own", ds[0].key)
 	}
 	if c.calibration.v {
 		p.errorf(c.node, join(c.field, "candidate"), "a calibration scenario is not paired: it measures the platform for both variants")
@@ -866,6 +872,9 @@ func (p *parser) mergeLimits(d, c *limitsSpec, profile string) Limits {
 	}
 	if l.MemorySwap == 0 {
 		l.MemorySwap = l.Memory
+	}
+	if c.memSweep.on() || (!c.memory.set && d.memSweep.on()) {
+		return l // each cell sets its own memory_swap (memorySwapCheck)
 	}
 	p.swapCheck(or(c.memory, d.memory), or(c.swap, d.swap))
 	return l

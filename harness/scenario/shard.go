@@ -39,12 +39,17 @@ func (sh Shard) String() string { return fmt.Sprintf("%d/%d", sh.Index, sh.Count
 // k mod N (shard N takes 0, N, 2N, ...), so every arm is spread evenly over
 // the shards, the two starts of a pair (one iteration) stay together, and
 // each shard keeps whole rounds of the interleaving. Warmups belong to
-// every shard: a warmup warms the host it runs on.
+// every shard: a warmup warms the host it runs on. A burst is dealt whole,
+// by its number: its starts go out at once on one host.
 func (sh Shard) Has(st Start) bool {
 	if sh.Count <= 1 || st.Kind == result.KindWarmup {
 		return true
 	}
-	return st.Iteration%sh.Count == sh.Index%sh.Count
+	k := st.Iteration
+	if st.Burst > 0 {
+		k = st.Burst - 1
+	}
+	return k%sh.Count == sh.Index%sh.Count
 }
 
 // Positions lists, in plan order, the positions of plan that belong to the

@@ -87,10 +87,31 @@ type Scenario struct {
 	Variant string
 	SLO     SLO
 	Line    int // line of the scenario in the suite file
+	// Concurrency is the burst size: each measured iteration starts this
+	// many fresh containers at the same moment (0 or 1: one at a time).
+	Concurrency int
+	// Cell names this entry's point of a sweep ("cpus=0.2,memory=128m"):
+	// "" for a scenario that sweeps nothing. A swept scenario is one entry
+	// per cell, each with its concrete limits, deadline and concurrency.
+	Cell string
+	// Sweep is the cell's swept values in Cell's order, for reports that
+	// plot against one of them.
+	Sweep []result.CellValue
 }
 
-// Arm is the series this entry's starts form: "app", or "app [candidate]".
-func (sc *Scenario) Arm() string { return result.Arm(sc.Name, sc.Variant) }
+// Arm is the series this entry's starts form: "app", "app {cpus=0.2}", or
+// "app [candidate]".
+func (sc *Scenario) Arm() string { return result.ArmOf(sc.Name, sc.Cell, sc.Variant) }
+
+// Swept reports whether the suite has a sweep or a burst.
+func (s *Suite) Swept() bool {
+	for _, sc := range s.Scenarios {
+		if sc.Cell != "" || sc.Concurrency > 1 {
+			return true
+		}
+	}
+	return false
+}
 
 // Variants of a paired scenario.
 const (
@@ -223,4 +244,8 @@ type Start struct {
 	Scenario  int // index in Suite.Scenarios
 	Iteration int // 0-based within its kind
 	Kind      result.Kind
+	// Burst is, for a start of a burst (Concurrency > 1), the burst's number
+	// within its scenario entry, from 1, and Index its place in the burst;
+	// the starts of one burst are adjacent in the plan. 0: a lone start.
+	Burst, Index int
 }

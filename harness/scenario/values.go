@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"fmt"
 	"math"
 	"path"
 	"regexp"
@@ -416,4 +417,19 @@ var refRE = lazyRE(`^(?:` + refHost + `/)?` + refPath + `(?:/` + refPath + `)*(?
 func validRef(s string) bool {
 	// 255 is docker's limit on the name; the bound also keeps the match cheap.
 	return len(s) <= 512 && refRE().MatchString(s)
+}
+
+// ParseSize reads a size as a suite writes it: bytes, or a number with
+// unit b, k, m or g (128m).
+func ParseSize(s string) (int64, error) {
+	m := sizeRE().FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return 0, fmt.Errorf("bad size %q: want bytes or a number with unit b, k, m or g, like 128m", s)
+	}
+	unit, ok := sizeUnits[strings.ToLower(m[2])]
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if !ok || err != nil || n > math.MaxInt64/unit {
+		return 0, fmt.Errorf("bad size %q: want bytes or a number with unit b, k, m or g, like 128m", s)
+	}
+	return n * unit, nil
 }

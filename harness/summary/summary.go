@@ -65,18 +65,24 @@ type Cost struct {
 
 // Scenario is the statistics of one scenario.
 type Scenario struct {
-	Name        string  `json:"name"`               // the arm: "app", or "app [candidate]" for a paired scenario's variant
-	Scenario    string  `json:"scenario,omitempty"` // of a variant: its scenario ("app")
-	Variant     string  `json:"variant,omitempty"`
-	Host        string  `json:"host,omitempty"` // of a merged run's per-host row
-	Image       string  `json:"image"`
-	DeadlineMS  float64 `json:"deadline_ms"`
-	N           int     `json:"n"`      // measured starts
-	OK          int     `json:"ok"`     // measured starts that got ready
-	Misses      Counts  `json:"misses"` // measured starts by non-ok outcome, zeros included
-	NWarmup     int     `json:"n_warmup"`
-	Malformed   int     `json:"malformed,omitempty"` // measured records that cannot be measured (ok without ready_ms), left out
-	NDiagnostic int     `json:"n_diagnostic"`
+	Name     string `json:"name"`               // the arm: "app", or "app [candidate]" for a paired scenario's variant
+	Scenario string `json:"scenario,omitempty"` // of a variant: its scenario ("app")
+	Variant  string `json:"variant,omitempty"`
+	// Cell is the arm's point of a sweep ("cpus=0.2"), Sweep its values.
+	Cell        string             `json:"cell,omitempty"`
+	Sweep       []result.CellValue `json:"sweep,omitempty"`
+	Host        string             `json:"host,omitempty"` // of a merged run's per-host row
+	Image       string             `json:"image"`
+	DeadlineMS  float64            `json:"deadline_ms"`
+	N           int                `json:"n"`      // measured starts
+	OK          int                `json:"ok"`     // measured starts that got ready
+	Misses      Counts             `json:"misses"` // measured starts by non-ok outcome, zeros included
+	NWarmup     int                `json:"n_warmup"`
+	Malformed   int                `json:"malformed,omitempty"` // measured records that cannot be measured (ok without ready_ms), left out
+	NDiagnostic int                `json:"n_diagnostic"`
+
+	// Bursts are the arm's bursts (concurrency > 1): makespans and host.
+	Bursts *Bursts `json:"bursts,omitempty"`
 
 	ReadyMS  CensoredDist `json:"ready_ms"`
 	SocketMS CensoredDist `json:"socket_ms"` // a miss whose socket appeared has a number
@@ -162,6 +168,9 @@ func scenario(name string, recs []result.Record) Scenario {
 		if r.Variant != "" {
 			sc.Scenario, sc.Variant = r.Scenario, r.Variant
 		}
+		if r.Cell != "" && sc.Cell == "" {
+			sc.Scenario, sc.Cell, sc.Sweep = r.Scenario, r.Cell, r.Sweep
+		}
 		switch r.Kind {
 		case result.KindMeasure:
 			if _, ok := readyValue(&r); !ok {
@@ -182,6 +191,7 @@ func scenario(name string, recs []result.Record) Scenario {
 	var v samples
 	sc.Misses = counts(v.collect(&sc, measured), result.Outcomes)
 	sc.Serving = servingOf(measured, sc.DeadlineMS)
+	sc.Bursts = burstsOf(measured)
 
 	sc.ReadyMS = censoredDist(v.ready, sc.DeadlineMS)
 	sc.SocketMS = censoredDist(v.socket, sc.DeadlineMS)
