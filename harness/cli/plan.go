@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -64,7 +65,8 @@ scenario has no grid point that meets the SLO.`,
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.slo, "slo", "", `the objective on ready_ms, "pN < DURATION" (required), e.g. "p95 < 3s"`)
-	fl.Float64SliceVar(&f.cpuGrid, "cpus-grid", capacity.DefaultCPUGrid, "the CPU quotas to search, in CPUs, ascending")
+	f.cpuGrid = append([]float64(nil), capacity.DefaultCPUGrid...)
+	fl.Var((*cpuList)(&f.cpuGrid), "cpus-grid", "the CPU quotas to search, in CPUs, ascending")
 	fl.BoolVar(&f.memory, "memory", false, "also search the memory grid at the CPU answer (no swap)")
 	var memDefault []string
 	for _, m := range capacity.DefaultMemoryGrid {
@@ -203,3 +205,30 @@ type sampler struct{ p *bench.Prober }
 func (s sampler) Sample(ctx context.Context, name string, pt capacity.Point, n int) ([]result.Record, error) {
 	return s.p.Starts(ctx, name, bench.Point{CPUs: pt.CPUs, Memory: pt.Memory, MemoryText: capacity.FormatMemory(pt.Memory)}, n)
 }
+
+// cpuList is a comma-separated list of CPU amounts, shown as written
+// ("0.05,0.1,...", where pflag's float slice shows "0.050000").
+type cpuList []float64
+
+func (l *cpuList) String() string {
+	parts := make([]string, len(*l))
+	for i, v := range *l {
+		parts[i] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *cpuList) Set(s string) error {
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number of CPUs", part)
+		}
+		out = append(out, v)
+	}
+	*l = out
+	return nil
+}
+
+func (l *cpuList) Type() string { return "cpus" }
