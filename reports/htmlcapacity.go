@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -116,7 +117,7 @@ func seriesOf(key string, arms []*summary.Scenario) []series {
 		for j := range idx {
 			idx[j] = j
 		}
-		slices.SortFunc(idx, func(a, b int) int { return compareFloat(s.x[a], s.x[b]) })
+		slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(s.x[a], s.x[b]) })
 		x, arms := make([]float64, len(idx)), make([]*summary.Scenario, len(idx))
 		for j, k := range idx {
 			x[j], arms[j] = s.x[k], s.arms[k]
@@ -124,16 +125,6 @@ func seriesOf(key string, arms []*summary.Scenario) []series {
 		s.x, s.arms = x, arms
 	}
 	return out
-}
-
-func compareFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // xAxis is the swept key's axis: CPUs, MiB, containers, ms or shares.

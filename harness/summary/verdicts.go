@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -58,21 +59,11 @@ func importDiff(recs []result.Record, scenario string) *ImportDiff {
 			d.Grown = append(d.Grown, ModuleChange{Name: name, BaselineUS: bm, CandidateUS: c, DeltaUS: round(c - bm)})
 		}
 	}
-	byDelta := func(a, b ModuleChange) int { return cmpFloat(b.DeltaUS, a.DeltaUS) }
+	byDelta := func(a, b ModuleChange) int { return cmp.Compare(b.DeltaUS, a.DeltaUS) }
 	slices.SortStableFunc(d.New, byDelta)
 	slices.SortStableFunc(d.Grown, byDelta)
 	d.New, d.Grown = d.New[:min(len(d.New), topChanges)], d.Grown[:min(len(d.Grown), topChanges)]
 	return d
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // SLOCheck is one objective of one arm, checked against its measured starts.
