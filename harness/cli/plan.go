@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -128,9 +127,7 @@ func plan(ctx context.Context, f planFlags, suite string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if os.Getenv("GOMAXPROCS") == "" {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	}
+	defer oneP()()
 	ctx, stop := signalContext(ctx, stderr)
 	defer stop()
 	progress := newProgress(stderr, f.quiet)

@@ -182,12 +182,7 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	// The harness runs one start at a time and mostly waits: one P saves the
-	// CPU that idle Ps spend spinning and waking (about 20% per start here),
-	// without changing detection lag. GOMAXPROCS in the environment wins.
-	if os.Getenv("GOMAXPROCS") == "" {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	}
+	defer oneP()()
 	ctx, stop := signalContext(ctx, stderr)
 	defer stop()
 	if f.maxDuration > 0 {
@@ -437,4 +432,17 @@ func (s *frameSink) end(err error) {
 		b.Error = err.Error()
 	}
 	s.send(journal.FrameEnd, b)
+}
+
+// oneP runs the harness on one P until the returned func restores the
+// previous setting. The harness runs one start at a time and mostly waits:
+// one P saves the CPU that idle Ps spend spinning and waking (about 20% per
+// start here), without changing detection lag. GOMAXPROCS in the
+// environment wins.
+func oneP() (restore func()) {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return func() {}
+	}
+	prev := runtime.GOMAXPROCS(1)
+	return func() { runtime.GOMAXPROCS(prev) }
 }
