@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,7 +48,8 @@ var ErrUnreachable = errors.New("engine unreachable")
 
 // Docker is a connection to one Docker engine.
 type Docker struct {
-	c *client.Client
+	c    *client.Client
+	lane *lane // the per-start calls without the SDK, nil off a Unix socket
 
 	mu   sync.Mutex
 	kmem *bool // the engine's info.KernelMemory, once read
@@ -80,7 +83,7 @@ func DialHost(ctx context.Context, host string, timeout time.Duration) (*Docker,
 		return nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, c.DaemonHost(), err)
 	}
 	c.NegotiateAPIVersion(pctx)
-	return &Docker{c: c}, nil
+	return &Docker{c: c, lane: newLane(c.DaemonHost(), c.ClientVersion(), "coldstart")}, nil
 }
 
 // Ping checks that the engine answers.
@@ -92,7 +95,12 @@ func (d *Docker) Ping(ctx context.Context) error {
 }
 
 // Close releases the client's idle connections (the client stays usable).
-func (d *Docker) Close() error { return d.c.Close() }
+func (d *Docker) Close() error {
+	if d.lane != nil {
+		d.lane.close()
+	}
+	return d.c.Close()
+}
 
 // Host reads the engine's version and system information.
 func (d *Docker) Host(ctx context.Context) (result.Engine, error) {
@@ -321,6 +329,9 @@ func (d *Docker) Create(ctx context.Context, s ContainerSpec) (string, error) {
 	if s.LogType != "" {
 		hc.LogConfig = container.LogConfig{Type: s.LogType, Config: s.LogOpts}
 	}
+	if d.lane != nil {
+		return d.laneCreate(ctx, cfg, hc, s.Name)
+	}
 	r, err := d.c.ContainerCreate(ctx, cfg, hc, nil, nil, s.Name)
 	if err != nil {
 		return "", classify("create", err)
@@ -339,6 +350,16 @@ type Exit struct {
 // immediately after start is still seen. The channel gets one value and is
 // then closed; cancel ctx to stop waiting.
 func (d *Docker) WaitExit(ctx context.Context, id string) <-chan Exit {
+	if d.lane != nil {
+		c, err := d.lane.waitExit(ctx, id)
+		if err != nil {
+			out := make(chan Exit, 1)
+			out <- Exit{Code: -1, Err: classify("wait", err)}
+			close(out)
+			return out
+		}
+		return c
+	}
 	out := make(chan Exit, 1)
 	resC, errC := d.c.ContainerWait(ctx, id, container.WaitConditionNextExit)
 	go func() {
@@ -359,6 +380,10 @@ func (d *Docker) WaitExit(ctx context.Context, id string) <-chan Exit {
 
 // Start starts a created container.
 func (d *Docker) Start(ctx context.Context, id string) error {
+	if d.lane != nil {
+		_, err := d.lane.call(ctx, http.MethodPost, "/containers/"+url.PathEscape(id)+"/start", nil)
+		return classify("start", err)
+	}
 	if err := d.c.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		return classify("start", err)
 	}
@@ -558,7 +583,12 @@ func (d *Docker) Kill(ctx context.Context, id string) error {
 // Remove force-removes a container (kills it if running). A container that is
 // already gone is not an error.
 func (d *Docker) Remove(ctx context.Context, id string) error {
-	err := d.c.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	var err error
+	if d.lane != nil {
+		_, err = d.lane.call(ctx, http.MethodDelete, "/containers/"+url.PathEscape(id)+"?force=1&v=1", nil)
+	} else {
+		err = d.c.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	}
 	if err != nil && !client.IsErrNotFound(err) && !strings.Contains(err.Error(), "is already in progress") {
 		return classify("remove", err)
 	}
