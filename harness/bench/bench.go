@@ -85,7 +85,7 @@ type Runner struct {
 	// Watcher, when set, serves every start's readiness watch from one
 	// inotify instance; nil gives each start an instance of its own.
 	Watcher *probe.Watcher
-	// WAL, when set, durably records each start's intent before its create.
+	// WAL, when set, records each start's intent before its create.
 	WAL interface {
 		Intend(journal.Intent) error
 	}

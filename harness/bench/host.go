@@ -83,7 +83,7 @@ func (e *enginePIDs) cpu() time.Duration {
 // procCPU reads a process's CPU time with its reaped children's (utime,
 // stime, cutime, cstime) and its parent, from /proc/PID/stat.
 func procCPU(pid int) (cpu time.Duration, ppid int, ok bool) {
-	b, err := cgroup.ReadSmall("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := cgroup.ReadShown("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, 0, false
 	}
@@ -108,7 +108,7 @@ func procCPU(pid int) (cpu time.Duration, ppid int, ok bool) {
 // first process), with the runc it ran and reaped: engine work born with
 // this start, so all of it counts. 0 when it cannot be found.
 func shimCPU(procsFile string) time.Duration {
-	b, err := cgroup.ReadSmall(procsFile)
+	b, err := cgroup.ReadShown(procsFile)
 	if err != nil {
 		return 0
 	}
@@ -134,7 +134,7 @@ func markHost(engine *enginePIDs) hostMark {
 	if engine != nil {
 		m.engine = engine.cpu()
 	}
-	b, err := cgroup.ReadSmall("/proc/stat")
+	b, err := cgroup.ReadShown("/proc/stat")
 	if err != nil {
 		return m
 	}
@@ -154,7 +154,7 @@ func markHost(engine *enginePIDs) hostMark {
 }
 
 func load1() float64 {
-	b, err := cgroup.ReadSmall("/proc/loadavg")
+	b, err := cgroup.ReadShown("/proc/loadavg")
 	if err != nil {
 		return 0
 	}

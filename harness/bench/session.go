@@ -212,7 +212,7 @@ func (s *Session) Run(ctx context.Context) (*RunResult, error) {
 		if n := len(s.Manifest.Resumes); n > 0 {
 			s.Manifest.Resumes[n-1].Skipped = len(skip)
 		}
-		if err := s.reconcile(ctx, prior); err != nil {
+		if err := s.reconcile(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -264,40 +264,29 @@ func cpuMS(ru syscall.Rusage) float64 {
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
 }
 
-// reconcile removes the containers of starts that were in flight when an
-// earlier process died: an intent in the WAL without a record in the
-// journal. The WAL only names them: a container is removed only when its
-// labels say it is coldstart's, of this run, and of an owner that is gone
-// (a copy of this run directory resumed beside a live original must not
-// remove the original's container in flight).
-func (s *Session) reconcile(ctx context.Context, prior []result.Record) error {
-	intents, err := journal.ReadWAL(filepath.Join(s.Dir, journal.WALFile))
-	if err != nil || len(intents) == 0 {
-		return err
-	}
-	have := map[string]bool{}
-	for _, r := range prior {
-		have[startKey(r.Arm(), r.Kind, r.Iteration)] = true
-	}
+// reconcile removes the containers an earlier process of this run left
+// behind: the start in flight when it died, and any whose removal failed.
+// Every start removes its container, so each container of this run whose
+// owner is gone is a leftover, with an intent in the WAL or not (the WAL is
+// not fsynced: a machine crash can lose the last intent, never the
+// engine's labels). A container is removed only when its labels say it is
+// coldstart's, of this run, and of an owner that is gone (a copy of this run
+// directory resumed beside a live original must not remove the original's
+// container in flight).
+func (s *Session) reconcile(ctx context.Context) error {
 	cs, err := s.cleaner.List(ctx, map[string]string{engine.LabelHarness: "1", engine.LabelRun: s.Manifest.Run})
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
-	byName := map[string]engine.Container{}
 	for _, c := range cs {
-		byName[c.Name] = c
-	}
-	for _, in := range intents {
-		c, ok := byName[in.Container]
-		if have[startKey(result.ArmOf(in.Scenario, in.Cell, in.Variant), in.Kind, in.Iteration)] || !ok || !ownContainer(c) ||
-			c.Labels[engine.LabelRun] != s.Manifest.Run || Alive(c.Labels[engine.LabelOwner]) {
+		if !ownContainer(c) || c.Labels[engine.LabelRun] != s.Manifest.Run || Alive(c.Labels[engine.LabelOwner]) {
 			continue
 		}
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeGrace)
 		err := s.cleaner.Remove(rctx, c.ID)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("reconcile start %d (%s): %w", in.Seq, in.Container, err)
+			return fmt.Errorf("reconcile %s (start %s): %w", c.Name, c.Labels[engine.LabelSeq], err)
 		}
 	}
 	return nil

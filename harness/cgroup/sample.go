@@ -108,7 +108,7 @@ func (r *fileReader) read(dir, name string, required bool) []byte {
 	if r.err != nil {
 		return nil
 	}
-	b, err := ReadSmall(filepath.Join(dir, name))
+	b, err := ReadShown(filepath.Join(dir, name))
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !required:
 		return nil

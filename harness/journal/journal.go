@@ -207,9 +207,12 @@ func WriteJSONAtomic(path string, v any) error {
 	return WriteFileAtomic(path, append(b, '\n'))
 }
 
-// WALFile holds the write-ahead intents: one line per start, written and
-// fsynced before the container is created, so that after a crash the starts
-// in flight (an intent without a record) can be reconciled.
+// WALFile holds the write-ahead intents: one line per start, written before
+// the container is created: which starts were in flight when a run died (an
+// intent without a record), and when each start began its create. Not
+// fsynced: a harness that dies leaves its writes in the page cache, and
+// after a machine crash resume finds the run's containers by their labels
+// (bench: reconcile), not by their intents.
 const WALFile = "wal.jsonl"
 
 // Intent is one write-ahead line.
@@ -256,7 +259,8 @@ func trimTorn(f *os.File) error {
 	return f.Sync()
 }
 
-// Intend records, durably, that a start is about to create a container.
+// Intend records that a start is about to create a container, with one
+// write and no fsync (see WALFile).
 func (w *WAL) Intend(in Intent) error {
 	b, err := json.Marshal(in)
 	if err != nil {
@@ -264,9 +268,6 @@ func (w *WAL) Intend(in Intent) error {
 	}
 	if _, err := w.f.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("wal: write: %w", err)
-	}
-	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("wal: fsync: %w", err)
 	}
 	return nil
 }
