@@ -36,8 +36,11 @@ var allowed = map[string][]string{
 	"harness/merge": {"harness/result", "harness/scenario", "harness/journal", "harness/summary"},
 	"harness/swarm": {"harness/result", "harness/journal", "harness/engine", "harness/merge"},
 	"harness/cli": {"harness/result", "harness/scenario", "harness/journal", "harness/summary",
-		"harness/engine", "harness/bench", "harness/history", "harness/history/store", "harness/merge", "harness/swarm", "harness/capacity", "reports"},
+		"harness/engine", "harness/bench", "harness/history", "harness/history/store", "harness/merge", "harness/swarm", "harness/capacity", "reports",
+		"harness/internal/monitor"},
 	"harness/cmd/coldstart": {"harness/cli"},
+	// The runtime's monitor thread, relaxed by cli for run and plan.
+	"harness/internal/monitor": {},
 	// For tests only: private Docker engines and swarm nodes.
 	"harness/internal/privengine": {"harness/engine"},
 }

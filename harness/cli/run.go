@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coldstart/coldstart/harness/bench"
+	"github.com/coldstart/coldstart/harness/internal/monitor"
 	"github.com/coldstart/coldstart/harness/journal"
 	"github.com/coldstart/coldstart/harness/result"
 	"github.com/coldstart/coldstart/harness/scenario"
@@ -438,11 +439,32 @@ func (s *frameSink) end(err error) {
 // previous setting. The harness runs one start at a time and mostly waits:
 // one P saves the CPU that idle Ps spend spinning and waking (about 20% per
 // start here), without changing detection lag. GOMAXPROCS in the
-// environment wins.
+// environment wins. It also relaxes the runtime's monitor thread (see
+// harness/internal/monitor: about 7% per start here), where the harness may
+// (root or CAP_SYS_NICE); COLDSTART_MONITOR_SLACK=0 leaves it alone.
 func oneP() (restore func()) {
+	undo := relaxMonitor()
 	if os.Getenv("GOMAXPROCS") != "" {
-		return func() {}
+		return undo
 	}
 	prev := runtime.GOMAXPROCS(1)
-	return func() { runtime.GOMAXPROCS(prev) }
+	return func() {
+		runtime.GOMAXPROCS(prev)
+		undo()
+	}
+}
+
+// monitorSlack is the timer slack given to the runtime's monitor thread: its
+// 20 us polls while the harness is busy become up to a millisecond apart.
+const monitorSlack = time.Millisecond
+
+func relaxMonitor() (undo func()) {
+	if os.Getenv("COLDSTART_MONITOR_SLACK") == "0" {
+		return func() {}
+	}
+	_, undo, err := monitor.Relax(monitorSlack)
+	if err != nil {
+		return func() {}
+	}
+	return undo
 }
