@@ -206,3 +206,28 @@ func TestRunFailingSetupIsBadInput(t *testing.T) {
 		t.Fatalf("exit %d (%v), want 2 with the command's output", Code(err), err)
 	}
 }
+
+// A COLDSTART_MONITOR_SLACK that is not a duration is bad input (exit 2),
+// before anything is built or started; 0 and a duration are taken.
+func TestMonitorSlackEnv(t *testing.T) {
+	out := t.TempDir()
+	for _, v := range []string{"fast", "-1ms", "10"} {
+		t.Setenv("COLDSTART_MONITOR_SLACK", v)
+		_, _, err := run(t, "run", "--out", filepath.Join(out, "x"), "../../scenarios/quickstart.yaml")
+		if Code(err) != ExitBadInput || !strings.Contains(err.Error(), "COLDSTART_MONITOR_SLACK") {
+			t.Errorf("%q: exit %d (%v), want %d naming the variable", v, Code(err), err, ExitBadInput)
+		}
+		if _, err := os.Stat(filepath.Join(out, "x")); err == nil {
+			t.Errorf("%q: the run directory was made", v)
+		}
+	}
+	for _, v := range []string{"0", "2ms"} {
+		t.Setenv("COLDSTART_MONITOR_SLACK", v)
+		restore, err := oneP()
+		if err != nil {
+			t.Errorf("%q: %v", v, err)
+			continue
+		}
+		restore()
+	}
+}

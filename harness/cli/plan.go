@@ -127,7 +127,11 @@ func plan(ctx context.Context, f planFlags, suite string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	defer oneP()()
+	restore, err := oneP()
+	if err != nil {
+		return err
+	}
+	defer restore()
 	ctx, stop := signalContext(ctx, stderr)
 	defer stop()
 	progress := newProgress(stderr, f.quiet)

@@ -183,7 +183,11 @@ func runSuite(ctx context.Context, f runFlags, a []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	defer oneP()()
+	restore, err := oneP()
+	if err != nil {
+		return err
+	}
+	defer restore()
 	ctx, stop := signalContext(ctx, stderr)
 	defer stop()
 	if f.maxDuration > 0 {
@@ -440,31 +444,47 @@ func (s *frameSink) end(err error) {
 // one P saves the CPU that idle Ps spend spinning and waking (about 20% per
 // start here), without changing detection lag. GOMAXPROCS in the
 // environment wins. It also relaxes the runtime's monitor thread (see
-// harness/internal/monitor: about 7% per start here), where the harness may
-// (root or CAP_SYS_NICE); COLDSTART_MONITOR_SLACK=0 leaves it alone.
-func oneP() (restore func()) {
-	undo := relaxMonitor()
+// relaxMonitor).
+func oneP() (restore func(), err error) {
+	undo, err := relaxMonitor()
+	if err != nil {
+		return nil, err
+	}
 	if os.Getenv("GOMAXPROCS") != "" {
-		return undo
+		return undo, nil
 	}
 	prev := runtime.GOMAXPROCS(1)
 	return func() {
 		runtime.GOMAXPROCS(prev)
 		undo()
-	}
+	}, nil
 }
 
-// monitorSlack is the timer slack given to the runtime's monitor thread: its
-// 20 us polls while the harness is busy become up to a millisecond apart.
-const monitorSlack = time.Millisecond
+// monitorSlack is the timer slack given to the runtime's monitor thread
+// (harness/internal/monitor): its 20 us polls while the harness is busy
+// stretch to up to 10 ms, and most of its wake-ups go (about 13% of the
+// harness's CPU per start here, measured side by side against no slack).
+// Its one duty that matters here, handing the P of a goroutine stuck in a
+// blocking system call to the others, then comes up to 10 ms later: the
+// harness's system calls during a start do not block (sockets and inotify
+// go through the poller, cgroupfs and procfs answer at once; the journal's
+// fsync comes after the start, or after a burst). COLDSTART_MONITOR_SLACK
+// sets another slack (a duration; 0 leaves the monitor alone). It takes
+// root or CAP_SYS_NICE; without, nothing changes.
+const monitorSlack = 10 * time.Millisecond
 
-func relaxMonitor() (undo func()) {
-	if os.Getenv("COLDSTART_MONITOR_SLACK") == "0" {
-		return func() {}
+func relaxMonitor() (undo func(), err error) {
+	slack := monitorSlack
+	if v, ok := os.LookupEnv("COLDSTART_MONITOR_SLACK"); ok {
+		if slack, err = time.ParseDuration(v); err != nil || slack < 0 {
+			return nil, usagef("COLDSTART_MONITOR_SLACK=%q: want a duration such as 10ms, or 0 to leave the runtime's monitor alone", v)
+		}
 	}
-	_, undo, err := monitor.Relax(monitorSlack)
-	if err != nil {
-		return func() {}
+	if slack == 0 {
+		return func() {}, nil
 	}
-	return undo
+	if _, undo, err := monitor.Relax(slack); err == nil {
+		return undo, nil
+	}
+	return func() {}, nil // not root, or no thread fits: nothing changes
 }
