@@ -108,6 +108,7 @@ func procCPU(pid int) (cpu time.Duration, ppid int, ok bool) {
 // first process), with the runc it ran and reaped: engine work born with
 // this start, so all of it counts. 0 when it cannot be found.
 func shimCPU(procsFile string) time.Duration {
+	// One read holds the first pid whole, the only line used here.
 	b, err := cgroup.ReadShown(procsFile)
 	if err != nil {
 		return 0

@@ -83,7 +83,7 @@ func DialHost(ctx context.Context, host string, timeout time.Duration) (*Docker,
 		return nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, c.DaemonHost(), err)
 	}
 	c.NegotiateAPIVersion(pctx)
-	return &Docker{c: c, lane: newLane(c.DaemonHost(), c.ClientVersion(), "coldstart")}, nil
+	return &Docker{c: c, lane: newLane(c.DaemonHost(), c.ClientVersion())}, nil
 }
 
 // Ping checks that the engine answers.
@@ -351,14 +351,7 @@ type Exit struct {
 // then closed; cancel ctx to stop waiting.
 func (d *Docker) WaitExit(ctx context.Context, id string) <-chan Exit {
 	if d.lane != nil {
-		c, err := d.lane.waitExit(ctx, id)
-		if err != nil {
-			out := make(chan Exit, 1)
-			out <- Exit{Code: -1, Err: classify("wait", err)}
-			close(out)
-			return out
-		}
-		return c
+		return d.lane.waitExit(ctx, id)
 	}
 	out := make(chan Exit, 1)
 	resC, errC := d.c.ContainerWait(ctx, id, container.WaitConditionNextExit)

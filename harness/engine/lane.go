@@ -37,7 +37,6 @@ import (
 type lane struct {
 	sock   string // the engine's socket
 	prefix string // "/v1.41": the negotiated API version
-	ua     string
 
 	mu   sync.Mutex
 	idle []*laneConn
@@ -54,12 +53,12 @@ const maxIdle = 16
 
 // newLane is the lane for an engine at host (unix:///path), nil for any
 // other kind of address: those stay on the SDK.
-func newLane(host, version, ua string) *lane {
+func newLane(host, version string) *lane {
 	p, ok := strings.CutPrefix(host, "unix://")
 	if !ok || p == "" || version == "" {
 		return nil
 	}
-	return &lane{sock: p, prefix: "/v" + version, ua: ua}
+	return &lane{sock: p, prefix: "/v" + version}
 }
 
 func (l *lane) conn(ctx context.Context) (*laneConn, error) {
@@ -126,7 +125,7 @@ func (l *lane) send(ctx context.Context, method, path string, body []byte) (*lan
 	stop := context.AfterFunc(ctx, func() { c.c.SetDeadline(time.Unix(1, 0)) })
 	var b bytes.Buffer
 	b.Grow(256 + len(body))
-	fmt.Fprintf(&b, "%s %s%s HTTP/1.1\r\nHost: docker\r\nUser-Agent: %s\r\n", method, l.prefix, path, l.ua)
+	fmt.Fprintf(&b, "%s %s%s HTTP/1.1\r\nHost: docker\r\nUser-Agent: coldstart\r\n", method, l.prefix, path)
 	if body != nil {
 		fmt.Fprintf(&b, "Content-Type: application/json\r\nContent-Length: %d\r\n", len(body))
 	} else if method != http.MethodGet && method != http.MethodDelete {
@@ -219,18 +218,20 @@ func ctxErr(ctx context.Context, err error) error {
 
 // waitExit posts the exit wait and returns once the engine has acknowledged
 // it (the answer's headers), with a channel that gets how the container
-// ended, as the SDK's ContainerWait does.
-func (l *lane) waitExit(ctx context.Context, id string) (<-chan Exit, error) {
-	r, err := l.send(ctx, http.MethodPost, "/containers/"+id+"/wait?condition=next-exit", nil)
-	if err != nil {
-		return nil, err
-	}
-	if r.StatusCode != http.StatusOK {
+// ended (or why the wait failed), as Docker.WaitExit promises.
+func (l *lane) waitExit(ctx context.Context, id string) <-chan Exit {
+	out := make(chan Exit, 1)
+	r, err := l.send(ctx, http.MethodPost, "/containers/"+url.PathEscape(id)+"/wait?condition=next-exit", nil)
+	if err == nil && r.StatusCode != http.StatusOK {
 		data, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		l.done(r, false)
-		return nil, daemonErr(r.Response, data)
+		err = daemonErr(r.Response, data)
 	}
-	out := make(chan Exit, 1)
+	if err != nil {
+		out <- Exit{Code: -1, Err: classify("wait", err)}
+		close(out)
+		return out
+	}
 	go func() {
 		defer close(out)
 		var w struct {
@@ -252,7 +253,7 @@ func (l *lane) waitExit(ctx context.Context, id string) (<-chan Exit, error) {
 		}
 		out <- e
 	}()
-	return out, nil
+	return out
 }
 
 // laneCreate is ContainerCreate on the lane: the same request body, after

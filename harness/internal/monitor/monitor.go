@@ -70,7 +70,7 @@ func find() (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if Waiting(string(b)) {
+		if waiting(string(b)) {
 			return tid, nil
 		}
 		time.Sleep(100 * time.Microsecond)
@@ -78,10 +78,10 @@ func find() (int, error) {
 	return 0, fmt.Errorf("%w: thread %d does not wait as it does", errNotFound, tid)
 }
 
-// Waiting says whether a thread's /proc/.../syscall line is the monitor's
+// waiting says whether a thread's /proc/.../syscall line is the monitor's
 // wait: nanosleep (35) or clock_nanosleep (230), or futex (202) with a
 // timeout (its fourth argument).
-func Waiting(line string) bool {
+func waiting(line string) bool {
 	f := strings.Fields(line)
 	switch {
 	case len(f) < 5:

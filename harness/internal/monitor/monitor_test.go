@@ -19,8 +19,8 @@ func TestWaiting(t *testing.T) {
 		"0 0x7 0x2c99f6da000 0x200 0x0 0x0 0x0 0x2c99f710b68 0x40866e\n":  false, // read
 		"running\n": false,
 	} {
-		if got := Waiting(line); got != want {
-			t.Errorf("Waiting(%q) = %v, want %v", line, got, want)
+		if got := waiting(line); got != want {
+			t.Errorf("waiting(%q) = %v, want %v", line, got, want)
 		}
 	}
 }
