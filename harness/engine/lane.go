@@ -111,8 +111,10 @@ type laneResp struct {
 
 // send writes a request and reads the answer's status and headers. The
 // caller reads the body and then calls done. ctx bounds the whole exchange,
-// body included, until done.
-func (l *lane) send(ctx context.Context, method, path string, body []byte) (*laneResp, error) {
+// body included, until done; ack, when not 0, bounds the wait for the
+// headers alone (an exit wait's context has no deadline: its answer comes
+// when the container exits, but its acknowledgement must come at once).
+func (l *lane) send(ctx context.Context, method, path string, body []byte, ack time.Duration) (*laneResp, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -138,10 +140,21 @@ func (l *lane) send(ctx context.Context, method, path string, body []byte) (*lan
 		c.c.Close()
 		return nil, ctxErr(ctx, err)
 	}
+	if ack > 0 {
+		c.c.SetReadDeadline(time.Now().Add(ack))
+	}
 	resp, err := http.ReadResponse(c.br, nil)
+	if err == nil && ack > 0 && stop() {
+		// Headers in time: from here only ctx bounds the exchange.
+		c.c.SetReadDeadline(time.Time{})
+		stop = context.AfterFunc(ctx, func() { c.c.SetDeadline(time.Unix(1, 0)) })
+	}
 	if err != nil {
 		stop()
 		c.c.Close()
+		if ack > 0 && ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, fmt.Errorf("%w: no acknowledgement within %v", ErrUnreachable, ack)
+		}
 		return nil, ctxErr(ctx, err)
 	}
 	return &laneResp{Response: resp, c: c, stop: stop}, nil
@@ -162,7 +175,7 @@ func (l *lane) done(r *laneResp, whole bool) {
 // call is send for an answer read whole (at most 1 MiB): it returns the body
 // of a 2xx answer, or the daemon's error.
 func (l *lane) call(ctx context.Context, method, path string, body []byte) ([]byte, error) {
-	r, err := l.send(ctx, method, path, body)
+	r, err := l.send(ctx, method, path, body, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -216,12 +229,17 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
+// waitAck bounds the engine's acknowledgement of an exit wait, as
+// bench's callTimeout bounds a create or a start: an engine that never
+// acknowledges must fail the start, not hang it.
+const waitAck = 60 * time.Second
+
 // waitExit posts the exit wait and returns once the engine has acknowledged
 // it (the answer's headers), with a channel that gets how the container
 // ended (or why the wait failed), as Docker.WaitExit promises.
 func (l *lane) waitExit(ctx context.Context, id string) <-chan Exit {
 	out := make(chan Exit, 1)
-	r, err := l.send(ctx, http.MethodPost, "/containers/"+url.PathEscape(id)+"/wait?condition=next-exit", nil)
+	r, err := l.send(ctx, http.MethodPost, "/containers/"+url.PathEscape(id)+"/wait?condition=next-exit", nil, waitAck)
 	if err == nil && r.StatusCode != http.StatusOK {
 		data, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		l.done(r, false)

@@ -65,6 +65,11 @@ func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusConflict, "removal of container busy is already in progress")
 	case p == "/containers/bad/start":
 		fail(http.StatusInternalServerError, "OCI runtime create failed: no such file")
+	case strings.Contains(p, "mute"): // never answers, not even headers
+		select {
+		case <-f.hold:
+		case <-r.Context().Done():
+		}
 	case strings.HasSuffix(p, "/wait"):
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
@@ -216,7 +221,7 @@ func TestLaneFailures(t *testing.T) {
 	d := startFake(t, f)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	r, err := d.lane.send(ctx, http.MethodPost, "/containers/hang/wait", nil)
+	r, err := d.lane.send(ctx, http.MethodPost, "/containers/hang/wait", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,6 +229,20 @@ func TestLaneFailures(t *testing.T) {
 	d.lane.done(r, err == nil)
 	if !errors.Is(ctxErr(ctx, err), context.DeadlineExceeded) {
 		t.Errorf("hung answer: %v, want a deadline error", err)
+	}
+	// An exit wait the engine never acknowledges fails as unreachable
+	// within its bound, and the exchange after it still works.
+	if _, err := d.lane.send(context.Background(), http.MethodPost, "/containers/mute/wait", nil, 50*time.Millisecond); !errors.Is(err, ErrUnreachable) {
+		t.Errorf("unacknowledged wait: %v, want ErrUnreachable", err)
+	}
+	r, err = d.lane.send(context.Background(), http.MethodPost, "/containers/abc/wait", nil, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(r.Body)
+	d.lane.done(r, err == nil)
+	if err != nil {
+		t.Errorf("wait acknowledged in time, then: %v", err)
 	}
 	d.lane.close()
 	d.lane.sock = filepath.Join(t.TempDir(), "nothing.sock")
