@@ -82,6 +82,10 @@ type Runner struct {
 	Progress func(done, total int, r *result.Record)
 	// Imports parses a diagnostic start's stderr; nil skips attribution.
 	Imports func(stderr string) *result.Imports
+	// KernelOOM looks for the kernel's report of an OOM kill in a
+	// container's memory cgroup, for a container killed by SIGKILL that the
+	// engine has not flagged; nil: the engine's flag only.
+	KernelOOM func(id string) (bool, error)
 	// Watcher, when set, serves every start's readiness watch from one
 	// inotify instance; nil gives each start an instance of its own.
 	Watcher *probe.Watcher

@@ -17,6 +17,7 @@ import (
 	"github.com/coldstart/coldstart/harness/cgroup"
 	"github.com/coldstart/coldstart/harness/engine"
 	"github.com/coldstart/coldstart/harness/importtime"
+	"github.com/coldstart/coldstart/harness/internal/oomlog"
 	"github.com/coldstart/coldstart/harness/journal"
 	"github.com/coldstart/coldstart/harness/probe"
 	"github.com/coldstart/coldstart/harness/result"
@@ -308,10 +309,19 @@ func runnerFor(d *engine.Docker, rd *RunDir, mount, runID, owner string, progres
 	return &Runner{
 		Engine: d, Watcher: watcher, Sockets: rd, SocketMount: mount, ProcRoot: "/proc",
 		RunID: runID, Tag: rd.Tag,
-		Labels:   map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: owner},
-		Progress: progress,
-		Imports:  parseImports,
+		Labels:    map[string]string{engine.LabelHarness: "1", engine.LabelRun: runID, engine.LabelOwner: owner},
+		Progress:  progress,
+		Imports:   parseImports,
+		KernelOOM: kernelOOM,
 	}, nil
+}
+
+// kernelOOM finds an OOM kill of the container's in this machine's kernel
+// log: the engine the harness starts containers on is local (it binds the
+// socket dirs from here).
+func kernelOOM(id string) (bool, error) {
+	_, found, err := oomlog.Find(id)
+	return found, err
 }
 
 // resumeChanges lists what differs between an interrupted run and now.

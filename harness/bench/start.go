@@ -440,15 +440,18 @@ func (s *start) inspect() {
 	obs, ok := s.r.observed[s.sc]
 	s.r.mu.Unlock()
 	if ok && rec.Outcome == result.OK && served {
-		rec.OOMKilled = rec.Cgroup != nil && rec.Cgroup.OOMKills > 0
+		if rec.Cgroup != nil && rec.Cgroup.OOMKills > 0 {
+			rec.OOMKilled, rec.OOMFrom = true, result.OOMFromCgroup
+		}
 		s.limits(obs)
 		return
 	}
 	ictx, cancel := context.WithTimeout(s.clean, 10*time.Second)
 	defer cancel()
 	st, err := s.r.Engine.Inspect(ictx, s.id)
+	var from result.OOMSource
 	if err == nil {
-		st = s.awaitOOMFlag(ictx, st)
+		st, from = s.awaitOOMFlag(ictx, st)
 	}
 	if err != nil {
 		if rec.Error == "" {
@@ -469,7 +472,12 @@ func (s *start) inspect() {
 		code := st.ExitCode
 		rec.ExitCode = &code
 	}
-	rec.OOMKilled = st.OOMKilled || (rec.Cgroup != nil && rec.Cgroup.OOMKills > 0)
+	switch {
+	case st.OOMKilled:
+		rec.OOMKilled, rec.OOMFrom = true, from
+	case rec.Cgroup != nil && rec.Cgroup.OOMKills > 0:
+		rec.OOMKilled, rec.OOMFrom = true, result.OOMFromCgroup
+	}
 	if rec.Outcome != result.OK && rec.OOMKilled {
 		rec.Outcome = result.OOMKilled
 		rec.Error = "OOM-killed before ready"
@@ -503,29 +511,44 @@ func (s *start) inspect() {
 // oomGrace bounds the wait for an engine to flag an OOM kill it has seen.
 // One second was not enough under emulation (CI's trixie cell, Docker 26 on
 // cgroup v2, 2026-12-07: an OOM-killed start recorded as exited_before_ready).
-// Only a container that died of SIGKILL without the flag waits for it.
+// Only a container that died of SIGKILL without the flag, and of which the
+// kernel's log says nothing, waits for it.
 const oomGrace = 5 * time.Second
 
-// awaitOOMFlag re-inspects a container killed by SIGKILL (exit 137) that the
-// engine has not flagged OOMKilled yet: the engine learns of an OOM kill from
-// its own event, which can come after the exit (seen with Docker 26 on cgroup
-// v2), and the cgroup that counted it is gone with the container. Exit 137
-// alone is no proof of OOM; the flag, when it comes, is.
-func (s *start) awaitOOMFlag(ctx context.Context, st engine.State) engine.State {
-	if st.Running || st.ExitCode != 137 || st.OOMKilled {
-		return st
+// awaitOOMFlag looks further into a container killed by SIGKILL (exit 137)
+// that the engine has not flagged OOMKilled: the engine learns of an OOM
+// kill from an event that can come after the exit or never (Docker 26 on
+// cgroup v2: the shim reads memory.events once told it changed, and the
+// cgroup is gone with the container), and the cgroup that counted it is
+// gone. Exit 137 alone is no proof of OOM (it is any SIGKILL); the kernel's
+// own report of the kill, or the engine's flag when it comes, is. It
+// returns the state and where the kill was learnt ("" for none).
+func (s *start) awaitOOMFlag(ctx context.Context, st engine.State) (engine.State, result.OOMSource) {
+	if st.OOMKilled {
+		return st, result.OOMFromEngine
+	}
+	if st.Running || st.ExitCode != 137 {
+		return st, ""
+	}
+	// The kernel writes its report before it sends the SIGKILL: it is in
+	// the log by the time the exit is seen, unless rate-limited away.
+	if s.r.KernelOOM != nil {
+		if found, err := s.r.KernelOOM(s.id); err == nil && found {
+			st.OOMKilled = true
+			return st, result.OOMFromKernel
+		}
 	}
 	for end := time.Now().Add(oomGrace); time.Now().Before(end); {
 		time.Sleep(100 * time.Millisecond)
 		again, err := s.r.Engine.Inspect(ctx, s.id)
 		if err != nil {
-			return st
+			return st, ""
 		}
 		if st = again; st.OOMKilled {
-			return st
+			return st, result.OOMFromEngine
 		}
 	}
-	return st
+	return st, ""
 }
 
 // limits puts requested (suite), observed (inspect) and enforced (the

@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"reports":               {"harness/result", "harness/summary", "harness/journal", "harness/history", "harness/capacity", "reports/svgplot"},
 	"reports/svgplot":       {},
 	"harness/bench": {"harness/result", "harness/scenario", "harness/journal", "harness/importtime",
-		"harness/probe", "harness/cgroup", "harness/summary", "harness/engine"},
+		"harness/probe", "harness/cgroup", "harness/summary", "harness/engine", "harness/internal/oomlog"},
 	"harness/merge": {"harness/result", "harness/scenario", "harness/journal", "harness/summary"},
 	"harness/swarm": {"harness/result", "harness/journal", "harness/engine", "harness/merge"},
 	"harness/cli": {"harness/result", "harness/scenario", "harness/journal", "harness/summary",
@@ -41,6 +41,8 @@ var allowed = map[string][]string{
 	"harness/cmd/coldstart": {"harness/cli"},
 	// The runtime's monitor thread, relaxed by cli for run and plan.
 	"harness/internal/monitor": {},
+	// The kernel's log read for OOM kills the engine did not flag, by bench.
+	"harness/internal/oomlog": {},
 	// For tests only: private Docker engines and swarm nodes.
 	"harness/internal/privengine": {"harness/engine"},
 }

@@ -36,6 +36,21 @@ const (
 	ContractViolation Outcome = "contract_violation"
 )
 
+// OOMSource is the evidence of an OOM kill.
+type OOMSource string
+
+// Where an OOM kill was learnt.
+const (
+	// OOMFromEngine: the engine's State.OOMKilled.
+	OOMFromEngine OOMSource = "engine"
+	// OOMFromCgroup: the container's cgroup counted an OOM kill (v1
+	// memory.oom_control, v2 memory.events) when the harness sampled it.
+	OOMFromCgroup OOMSource = "cgroup"
+	// OOMFromKernel: the engine did not flag it; the kernel's log reported
+	// an OOM kill of a process in the container's memory cgroup.
+	OOMFromKernel OOMSource = "kernel_log"
+)
+
 // Outcomes lists every outcome of a start in report order.
 var Outcomes = []Outcome{OK, DeadlineExceeded, ExitedBeforeReady, OOMKilled, StartFailed, EngineError, ContractViolation}
 
@@ -111,7 +126,10 @@ type Record struct {
 	StartedAtMS *float64   `json:"started_at_ms,omitempty"`
 	ExitCode    *int       `json:"exit_code,omitempty"`
 	OOMKilled   bool       `json:"oom_killed,omitempty"`
-	LogTail     string     `json:"log_tail,omitempty"`
+	// OOMFrom says who told of the OOM kill: the engine's flag, the
+	// cgroup's own counter, or the kernel's log.
+	OOMFrom OOMSource `json:"oom_from,omitempty"`
+	LogTail string    `json:"log_tail,omitempty"`
 
 	Cache       string    `json:"cache,omitempty"` // warm | drop: the coldness level
 	Calibration bool      `json:"calibration,omitempty"`
