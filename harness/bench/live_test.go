@@ -116,7 +116,7 @@ func newRunner(t *testing.T) *Runner {
 	r := &Runner{
 		Engine: live, Sockets: rd, SocketMount: base.Mount, ProcRoot: "/proc", RunID: run, Tag: tag,
 		Labels:  map[string]string{engine.LabelHarness: "1", engine.LabelRun: run, engine.LabelOwner: owner, "io.coldstart.test": "1"},
-		Journal: &memJournal{},
+		Journal: &memJournal{}, KernelOOM: kernelOOM,
 	}
 	if cg, err := cgroup.New(); err == nil {
 		r.Cgroups = cg
@@ -367,7 +367,6 @@ func TestLiveOOMLostFlag(t *testing.T) {
 	r := newRunner(t)
 	inspects := new(atomic.Int32)
 	r.Engine = hideOOM{r.Engine, inspects}
-	r.KernelOOM = kernelOOM
 	sc := testScenario("oom", "MODE=oom")
 	sc.Limits.CPUQuota, sc.Limits.CPUs = 100000, 1
 	rec := oneStart(t, r, sc)
