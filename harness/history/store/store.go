@@ -80,9 +80,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("history %s: %w", path, err)
 		}
 	}
-	// busy_timeout first: switching to WAL can itself meet a lock. FULL
-	// synchronous: a committed run survives a power cut, at one fsync.
-	dsn := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate",
+	// FULL synchronous: a committed run survives a power cut, at one fsync.
+	// The journal mode is set by walMode, not here.
+	dsn := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate",
 		abs, o.BusyTimeout.Milliseconds())
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -92,11 +92,54 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// above are per connection.
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, path: path}
+	if err := s.walMode(ctx, o.BusyTimeout); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx, Version); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// walMode puts the history in WAL mode (readers beside one writer). SQLite
+// converts the journal under an exclusive lock and, when another connection
+// is reading or converting at that moment, fails with SQLITE_BUSY without
+// running the busy handler: processes opening a new history at once failed
+// 16 of 800 opens as a connection pragma (TestTwoWriters under a loaded full
+// test run, 2026-12-08). So it is tried again until the busy timeout. WAL is
+// a property of the file: once any process has converted it, the pragma
+// only reads it, with no lock.
+func (s *Store) walMode(ctx context.Context, budget time.Duration) error {
+	end := time.Now().Add(budget)
+	for wait := 2 * time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		var mode string
+		err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		if err == nil && strings.EqualFold(mode, "wal") {
+			return nil
+		}
+		if err != nil && !isBusy(err) {
+			return s.wrap(err)
+		}
+		if !time.Now().Before(end) {
+			if err == nil {
+				err = fmt.Errorf("journal mode stays %s", mode)
+			}
+			return fmt.Errorf("history %s: %w (waited %v to switch it to WAL): %v", s.path, ErrLocked, budget, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("history %s: %w", s.path, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy says whether err is SQLite's "locked by another connection".
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code()&0xff == codeBusy || se.Code()&0xff == codeLocked)
 }
 
 // Close closes the database.
@@ -158,14 +201,14 @@ func (s *Store) check(ctx context.Context, tx *sql.Tx) (int, error) {
 	if tx != nil {
 		q = tx
 	}
+	// One statement, so one snapshot: read one by one, outside a
+	// transaction, the three could straddle another process's migration
+	// (application id not yet set, tables already there) and read as
+	// another program's database (1 of 400 concurrent opens, 2026-12-08).
 	var v, app, tables int
-	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return 0, s.wrap(err)
-	}
-	if err := q.QueryRowContext(ctx, "PRAGMA application_id").Scan(&app); err != nil {
-		return 0, s.wrap(err)
-	}
-	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'").Scan(&tables); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT (SELECT user_version FROM pragma_user_version),
+		(SELECT application_id FROM pragma_application_id),
+		(SELECT count(*) FROM sqlite_schema WHERE type = 'table')`).Scan(&v, &app, &tables); err != nil {
 		return 0, s.wrap(err)
 	}
 	switch {
