@@ -517,12 +517,16 @@ func TestLiveQuietNotContended(t *testing.T) {
 		if rec.Host.EngineBusyPct > 0 {
 			engine++
 		}
-		if rec.Host.Contended {
+		// The harness's and the engine's own work is not "other": on a
+		// quiet host it flags nothing. Steal is the hypervisor's: a start
+		// flagged for it alone is rightly flagged (CI, 2026-12-08: steal
+		// 12-15% on every start of a quiet machine).
+		if rec.Host.OtherBusyPct > contendedBusyPct || (rec.Host.Contended && rec.Host.StealPct <= contendedStealPct) {
 			flagged++
 		}
 	}
 	if flagged > 0 || engine < 3 {
-		t.Errorf("on a quiet host %d of 5 starts flagged contended, %d saw the engine's work", flagged, engine)
+		t.Errorf("on a quiet host %d of 5 starts flagged contended by the host's own work, %d saw the engine's work", flagged, engine)
 	}
 }
 
