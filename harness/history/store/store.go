@@ -119,7 +119,7 @@ func (s *Store) walMode(ctx context.Context, budget time.Duration) error {
 		if err == nil && strings.EqualFold(mode, "wal") {
 			return nil
 		}
-		if err != nil && !isBusy(err) {
+		if err != nil && !errors.Is(s.wrap(err), ErrLocked) {
 			return s.wrap(err)
 		}
 		if !time.Now().Before(end) {
@@ -134,12 +134,6 @@ func (s *Store) walMode(ctx context.Context, budget time.Duration) error {
 		case <-time.After(wait):
 		}
 	}
-}
-
-// isBusy says whether err is SQLite's "locked by another connection".
-func isBusy(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && (se.Code()&0xff == codeBusy || se.Code()&0xff == codeLocked)
 }
 
 // Close closes the database.

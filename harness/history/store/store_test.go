@@ -301,12 +301,10 @@ func TestRecordLocked(t *testing.T) {
 	}
 }
 
-// TestOpenWaitsForWALConversion: a new history that another process holds
-// locked while this one opens it. SQLite converts the journal to WAL under
-// an exclusive lock and does not run the busy handler for it, so the
-// conversion as a connection pragma failed at once with SQLITE_BUSY (seen
-// in TestTwoWriters under a loaded full test run, 2026-12-08); Open waits
-// for it, within the busy timeout, and gives up as ErrLocked after it.
+// TestOpenWaitsForWALConversion: a new history that another connection
+// holds locked while this one opens it. Open waits for the switch to WAL
+// within the busy timeout and gives up as ErrLocked after it. (The opens
+// at once that failed without waiting are TestConcurrentOpenNew's.)
 func TestOpenWaitsForWALConversion(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "history.db")
 	holder, err := sql.Open("sqlite", path)

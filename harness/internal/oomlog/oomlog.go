@@ -108,11 +108,12 @@ func Parse(record string) (Kill, bool) {
 	// after task= may hold anything, so it ends at the last ",pid=".
 	k.Constraint = field(rest, "constraint=", ",")
 	k.MemCG = field(rest, ",oom_memcg=", ",task_memcg=")
-	k.TaskMemCG = field(rest, ",task_memcg=", ",task=")
-	if k.TaskMemCG == "" {
+	_, victim, _ := strings.Cut(rest, ",task_memcg=")
+	memcg, task, ok := strings.Cut(victim, ",task=")
+	if !ok || memcg == "" {
 		return Kill{}, false
 	}
-	task := rest[strings.Index(rest, ",task_memcg=")+len(",task_memcg=")+len(k.TaskMemCG)+len(",task="):]
+	k.TaskMemCG = memcg
 	if i := strings.LastIndex(task, ",pid="); i >= 0 {
 		pid, _, _ := strings.Cut(task[i+len(",pid="):], ",")
 		k.PID, _ = strconv.Atoi(pid)
